@@ -1,0 +1,13 @@
+// Package storage is the contract of a storage plugin: a place that keeps
+// backup objects (a directory, a bucket, an SFTP folder).
+//
+// An author implements Storage (and, when the backend can tell, UsageReporter)
+// and hands it to sdk.Serve. The core receives the same Storage interface,
+// implemented by the SDK over gRPC, so one conformance kit (storagetest) checks
+// the implementation through the real plugin boundary.
+//
+// Object names are slash-separated relative paths such as
+// "nightly/20261127T020000Z_42/app.sql.zst.dbk". An implementation must refuse
+// any name that would escape its configured location, with an error wrapping
+// spec.ErrInvalidArgument. CleanName does the common checks.
+package storage
