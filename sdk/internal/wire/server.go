@@ -116,6 +116,15 @@ func (p *pluginServer) ValidateConfig(ctx context.Context, req *pb.ValidateConfi
 	return &pb.ValidateConfigResponse{}, toStatus(err)
 }
 
+// Transport tuning for bulk streams between processes on one machine: flow
+// control windows large enough that a sender never waits for a window update
+// while a few chunks are in flight, and socket buffers that batch many
+// HTTP/2 frames per system call. docs/benchmarks.md has the measurements.
+const (
+	windowSize   = 4 * spec.ChunkSize
+	ioBufferSize = 256 << 10
+)
+
 // ServerOptions are the gRPC options of a plugin's server: the message caps,
 // and recovery so that a panic fails one call instead of killing the process
 // and every other call in flight.
@@ -127,6 +136,10 @@ func ServerOptions(logger hclog.Logger) []grpc.ServerOption {
 		}
 	}
 	return []grpc.ServerOption{
+		grpc.InitialWindowSize(windowSize),
+		grpc.InitialConnWindowSize(windowSize),
+		grpc.ReadBufferSize(ioBufferSize),
+		grpc.WriteBufferSize(ioBufferSize),
 		grpc.MaxRecvMsgSize(spec.MaxMessageSize),
 		grpc.MaxSendMsgSize(spec.MaxMessageSize),
 		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
@@ -143,6 +156,10 @@ func ServerOptions(logger hclog.Logger) []grpc.ServerOption {
 // DialOptions are the matching options of the client side.
 func DialOptions() []grpc.DialOption {
 	return []grpc.DialOption{
+		grpc.WithInitialWindowSize(windowSize),
+		grpc.WithInitialConnWindowSize(windowSize),
+		grpc.WithReadBufferSize(ioBufferSize),
+		grpc.WithWriteBufferSize(ioBufferSize),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(spec.MaxMessageSize), grpc.MaxCallSendMsgSize(spec.MaxMessageSize)),
 	}
 }

@@ -1,0 +1,90 @@
+# dbkeep — the project's vocabulary. `make help` lists the targets.
+#
+# Go builds are incremental through Go's build cache, so targets simply run
+# `go build`; tools are pinned and installed once into $(TOOLS).
+
+SHELL      := /bin/bash
+export GOTOOLCHAIN := local
+
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS    := -s -w -X github.com/dbkeep/dbkeep/core/internal/buildinfo.Version=$(VERSION)
+BIN        := bin
+PLUGIN_BIN := $(BIN)/plugins
+TOOLS      := $(CURDIR)/.tools
+DATA       ?= ./data
+LISTEN     ?= 127.0.0.1:8080
+
+# Every directory plugins/<kind>/<name> is one plugin: dbkeep-<kind>-<name>.
+PLUGINS    := $(patsubst plugins/%/,%,$(sort $(dir $(wildcard plugins/*/*/main.go))))
+EXAMPLES   := $(patsubst %/go.mod,%,$(wildcard examples/*/go.mod))
+
+BUF_VERSION            := v1.75.0
+PROTOC_GEN_GO_VERSION  := v1.36.12
+PROTOC_GEN_GRPC_VERSION := v1.5.1
+
+.PHONY: help build core plugins examples run test test-race test-e2e bench proto proto-check lint webui clean tools
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+
+build: core plugins ## build the core and every plugin into bin/, and pin the plugins' checksums
+	./$(BIN)/dbkeep plugins lock
+
+core: ## build bin/dbkeep
+	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/dbkeep ./core/cmd/dbkeep
+
+plugins: ## build every first-party plugin into bin/plugins/
+	@mkdir -p $(PLUGIN_BIN)
+	@for p in $(PLUGINS); do \
+		echo "go build dbkeep-$${p/\//-}"; \
+		go build -trimpath -ldflags '-s -w' -o $(PLUGIN_BIN)/dbkeep-$${p/\//-} ./plugins/$$p || exit 1; \
+	done
+
+examples: ## build and test every example plugin (each its own module)
+	@for e in $(EXAMPLES); do \
+		echo "== $$e"; \
+		(cd $$e && go vet ./... && go test ./... && go build -o $(CURDIR)/$(BIN)/examples/ ./...) || exit 1; \
+	done
+
+run: build ## build, then serve the UI and /healthz with the data dir ./data
+	./$(BIN)/dbkeep serve --data $(DATA) --listen $(LISTEN)
+
+test: ## the whole test suite (README's test command; CI runs it with CI=true)
+	go vet ./... ./sdk/... $(addsuffix /...,$(addprefix ./,$(EXAMPLES)))
+	go test -race -count=1 ./...
+	cd sdk && go test -race -count=1 ./...
+	@for e in $(EXAMPLES); do (cd $$e && go test -race -count=1 ./...) || exit 1; done
+
+test-e2e: build ## end-to-end: the built binaries, as a user runs them
+	go test -count=1 -tags e2e ./core/...
+
+bench: ## benchmarks (speed and memory goals); figures go to docs/benchmarks.md
+	go test -run '^$$' -bench . -benchtime 3x -count 1 ./internal/benchmarks/
+	cd sdk && go test -run '^$$' -bench . -count 1 ./...
+
+tools: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc ## install the pinned code generators into .tools/
+
+$(TOOLS)/buf:
+	GOBIN=$(TOOLS) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+$(TOOLS)/protoc-gen-go:
+	GOBIN=$(TOOLS) go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+$(TOOLS)/protoc-gen-go-grpc:
+	GOBIN=$(TOOLS) go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GRPC_VERSION)
+
+proto: tools ## lint the wire contract and regenerate sdk/internal/pb
+	cd proto && PATH=$(TOOLS):$$PATH buf lint && PATH=$(TOOLS):$$PATH buf generate
+
+proto-check: proto ## fail when the committed generated code is stale
+	@git diff --exit-code --stat -- sdk/internal/pb || { echo "generated code is stale: run 'make proto' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- sdk/internal/pb)" || { echo "untracked generated files: run 'make proto' and commit"; git status --porcelain -- sdk/internal/pb; exit 1; }
+
+lint: ## gofmt, go vet and buf lint
+	@test -z "$$(gofmt -l core internal plugins sdk examples)" || { gofmt -l core internal plugins sdk examples; exit 1; }
+	go vet ./... ./sdk/...
+	cd proto && PATH=$(TOOLS):$$PATH buf lint
+
+webui: ## the web UI arrives in a later issue; dist/ holds a placeholder page
+	@echo "webui: nothing to build yet (webui/dist holds the placeholder page)"
+
+clean: ## remove build output (keeps ./data)
+	rm -rf $(BIN)
