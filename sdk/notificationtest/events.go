@@ -42,7 +42,7 @@ func deliveryEvents() []struct {
 			Title: `pg_dump failed: "quoted" \ back<slash> & <b>tags</b>`,
 			Text:  "line 1\n\tindented line 2\n*not bold* _not italic_ `code` ${HOME} %s %!d",
 			Fields: map[string]string{
-				"error":    `exit status 1: FATAL: password authentication failed for user "backup"`,
+				"error":     `exit status 1: FATAL: password authentication failed for user "backup"`,
 				"job: name": "a=b; c",
 			},
 			Execution: &notification.ExecutionRef{ID: "exec-43"},

@@ -14,8 +14,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/dbkeep/dbkeep/sdk/notification"
 	"github.com/dbkeep/dbkeep/sdk/host"
+	"github.com/dbkeep/dbkeep/sdk/notification"
 	"github.com/dbkeep/dbkeep/sdk/sdktest"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 )
