@@ -63,6 +63,8 @@ func (h *Host) launch(ctx context.Context, id string, onCrash func(time.Time)) (
 	cfg.SecureConfig = &goplugin.SecureConfig{Checksum: want, Hash: sha256.New()}
 	cfg.SkipHostEnv = true // cmd.Env is the whole environment: no core secrets
 	cfg.StartTimeout = h.startTimeout
+	cfg.SyncStdout = &lineLogger{logger: h.logger.Named(b.File()), stream: "stdout"}
+	cfg.SyncStderr = &lineLogger{logger: h.logger.Named(b.File()), stream: "stderr"}
 	client := goplugin.NewClient(cfg)
 
 	rpc, err := client.Client()

@@ -18,9 +18,14 @@ import (
 	"github.com/dbkeep/dbkeep/sdk/storage"
 )
 
+// logger is made before Serve, which redirects os.Stderr into go-plugin's
+// stdio stream: lines written through it reach the core as structured logs.
+var logger = sdk.Logger()
+
 func main() {
 	mark()
 	sdk.Serve(sdk.Plugin{
+		Logger:      logger,
 		Name:        "fixture",
 		DisplayName: "Fixture storage",
 		Summary:     "A storage plugin for tests.",
@@ -50,6 +55,8 @@ func mark() {
 type store struct{}
 
 func (store) Test(context.Context, spec.Config) (string, error) {
+	// Plain stderr, not the logger: the host must route this too.
+	fmt.Fprintln(os.Stderr, "fixture test called")
 	return fmt.Sprintf("fixture pid %d", os.Getpid()), nil
 }
 
@@ -59,7 +66,7 @@ func (store) Upload(_ context.Context, _ spec.Config, req storage.UploadRequest,
 }
 
 func (store) Download(ctx context.Context, _ spec.Config, req storage.DownloadRequest) (io.ReadCloser, error) {
-	sdk.Logger().Named("storage-fixture").Info("download started", "name", req.Name)
+	logger.Info("download started", "name", req.Name)
 	return io.NopCloser(&slowReader{ctx: ctx}), nil
 }
 
