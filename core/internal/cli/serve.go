@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/spf13/cobra"
+
+	"github.com/dbkeep/dbkeep/core/internal/buildinfo"
+	"github.com/dbkeep/dbkeep/core/internal/pluginhost"
+	"github.com/dbkeep/dbkeep/core/internal/server"
+	"github.com/dbkeep/dbkeep/webui"
+)
+
+func newServeCmd(g *globals) *cobra.Command {
+	var listen, data string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the core: load plugins, serve the API and the web UI",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			logger := g.logger(cmd, hclog.Trace)
+			if err := os.MkdirAll(data, 0o700); err != nil {
+				return fmt.Errorf("data directory: %w", err)
+			}
+			h, err := g.host(cmd, hclog.Trace)
+			if err != nil {
+				return err
+			}
+			// Plugins are killed last, after the HTTP server has drained.
+			defer h.Close()
+			rep, err := h.LoadAll(ctx)
+			if err != nil {
+				return err
+			}
+			logger.Info("plugins loaded", "loaded", len(rep.Loaded), "refused", len(rep.Refused))
+
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("listen: %w", err)
+			}
+			srv := server.New(server.Options{
+				Version: buildinfo.Version,
+				Plugins: loadedPlugins{report: rep, host: h},
+				UI:      webui.FS(),
+				Logger:  logger,
+			})
+			err = srv.Serve(ctx, ln, 10*time.Second)
+			logger.Info("shutting down")
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", envOr(EnvListen, "127.0.0.1:8080"), "address to serve on (env "+EnvListen+")")
+	cmd.Flags().StringVar(&data, "data", envOr(EnvData, "./data"), "state directory, created 0700 (env "+EnvData+")")
+	return cmd
+}
+
+// loadedPlugins is what the server reports about plugins.
+type loadedPlugins struct {
+	report pluginhost.LoadReport
+	host   *pluginhost.Host
+}
+
+func (p loadedPlugins) Loaded() pluginhost.LoadReport { return p.report }
+func (p loadedPlugins) Status() []pluginhost.Status   { return p.host.Status() }
