@@ -18,66 +18,99 @@ import (
 // Store is a storage.Storage in memory; its zero value is ready.
 type Store struct {
 	mu      sync.Mutex
-	objects map[string][]byte
+	objects map[string]object
+}
+
+// object is kept as the chunks it arrived in: one growing slice would copy a
+// large object over and over.
+type object struct {
+	chunks   [][]byte
+	size     int64
+	modified time.Time
 }
 
 var _ storage.Storage = (*Store)(nil)
 
 func (s *Store) Test(context.Context, spec.Config) (string, error) { return "in memory", nil }
 
+// Upload keeps the object only once r has ended cleanly and ctx is still
+// live: an aborted upload stores nothing, as the contract requires.
 func (s *Store) Upload(ctx context.Context, _ spec.Config, req storage.UploadRequest, r io.Reader) (storage.ObjectInfo, error) {
 	name, err := storage.CleanName(req.Name)
 	if err != nil {
 		return storage.ObjectInfo{}, err
 	}
-	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, r); err != nil {
-		return storage.ObjectInfo{}, fmt.Errorf("upload %s: %w", name, err)
+	var o object
+	for {
+		buf := make([]byte, spec.ChunkSize)
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			o.chunks = append(o.chunks, buf[:n])
+			o.size += int64(n)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return storage.ObjectInfo{}, fmt.Errorf("upload %s: %w", name, err)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return storage.ObjectInfo{}, err
 	}
+	o.modified = time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.objects == nil {
-		s.objects = map[string][]byte{}
+		s.objects = map[string]object{}
 	}
-	s.objects[name] = buf.Bytes()
-	return storage.ObjectInfo{Name: name, Size: int64(buf.Len())}, nil
+	s.objects[name] = o
+	return storage.ObjectInfo{Name: name, Size: o.size}, nil
 }
 
-func (s *Store) get(name string) ([]byte, error) {
+func (s *Store) get(name string) (string, object, error) {
 	name, err := storage.CleanName(name)
 	if err != nil {
-		return nil, err
+		return "", object{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, ok := s.objects[name]
+	o, ok := s.objects[name]
 	if !ok {
-		return nil, fmt.Errorf("object %s: %w", name, spec.ErrNotFound)
+		return "", object{}, fmt.Errorf("object %s: %w", name, spec.ErrNotFound)
 	}
-	return b, nil
+	return name, o, nil
 }
 
 func (s *Store) Download(_ context.Context, _ spec.Config, req storage.DownloadRequest) (io.ReadCloser, error) {
-	b, err := s.get(req.Name)
+	_, o, err := s.get(req.Name)
 	if err != nil {
 		return nil, err
 	}
-	b = b[min(req.Offset, int64(len(b))):]
-	if req.Length > 0 {
-		b = b[:min(req.Length, int64(len(b)))]
+	readers := make([]io.Reader, len(o.chunks))
+	for i, c := range o.chunks {
+		readers[i] = bytes.NewReader(c)
 	}
-	return io.NopCloser(bytes.NewReader(b)), nil
+	r := io.MultiReader(readers...)
+	if _, err := io.CopyN(io.Discard, r, min(req.Offset, o.size)); err != nil {
+		return nil, err
+	}
+	if req.Length > 0 {
+		r = io.LimitReader(r, req.Length)
+	}
+	return io.NopCloser(r), nil
 }
 
 func (s *Store) List(_ context.Context, _ spec.Config, prefix string, fn func(storage.ObjectInfo) error) error {
+	prefix, err := storage.CleanPrefix(prefix)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	var infos []storage.ObjectInfo
-	for name, b := range s.objects {
+	for name, o := range s.objects {
 		if strings.HasPrefix(name, prefix) {
-			infos = append(infos, storage.ObjectInfo{Name: name, Size: int64(len(b)), Modified: time.Now()})
+			infos = append(infos, storage.ObjectInfo{Name: name, Size: o.size, Modified: o.modified})
 		}
 	}
 	s.mu.Unlock()
@@ -90,19 +123,23 @@ func (s *Store) List(_ context.Context, _ spec.Config, prefix string, fn func(st
 }
 
 func (s *Store) Stat(_ context.Context, _ spec.Config, name string) (storage.ObjectInfo, error) {
-	b, err := s.get(name)
+	name, o, err := s.get(name)
 	if err != nil {
 		return storage.ObjectInfo{}, err
 	}
-	return storage.ObjectInfo{Name: name, Size: int64(len(b)), Modified: time.Now()}, nil
+	return storage.ObjectInfo{Name: name, Size: o.size, Modified: o.modified}, nil
 }
 
 func (s *Store) Delete(_ context.Context, _ spec.Config, name string) error {
-	if _, err := s.get(name); err != nil {
+	name, err := storage.CleanName(name)
+	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.objects[name]; !ok {
+		return fmt.Errorf("object %s: %w", name, spec.ErrNotFound)
+	}
 	delete(s.objects, name)
 	return nil
 }
