@@ -30,9 +30,9 @@ var (
 // that connections to a receiver are reused between events.
 var sharedTransport = newTransport(nil)
 
-func newTransport(roots *tls.Config) *http.Transport {
+func newTransport(tlsConfig *tls.Config) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.TLSClientConfig = roots
+	t.TLSClientConfig = tlsConfig
 	return t
 }
 
