@@ -76,4 +76,3 @@ func Example() {
 	// send: <nil>
 	// invalid configuration: greting: is not a field of this plugin
 }
-

@@ -3,8 +3,10 @@ package sdk
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"sort"
 
@@ -176,7 +178,7 @@ func serveConfig(srv *wire.Server, test *goplugin.ServeTestConfig) *goplugin.Ser
 // the plugin's code in the test binary (coverage, debugger, race detector).
 func ServeInProcess(ctx context.Context, p Plugin) (*goplugin.ReattachConfig, <-chan struct{}, error) {
 	if p.Logger == nil {
-		p.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: os.Stderr})
+		p.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: os.Stderr, Exclude: stoppedListener})
 	}
 	srv, err := p.server()
 	if err != nil {
@@ -193,4 +195,18 @@ func ServeInProcess(ctx context.Context, p Plugin) (*goplugin.ReattachConfig, <-
 	case <-ctx.Done():
 		return nil, nil, ctx.Err()
 	}
+}
+
+// stoppedListener drops the error go-plugin logs when an in-process server is
+// stopped on purpose: its listener closes under the accept loop.
+func stoppedListener(_ hclog.Level, msg string, args ...any) bool {
+	if msg != "grpc server" {
+		return false
+	}
+	for _, a := range args {
+		if err, ok := a.(error); ok && errors.Is(err, net.ErrClosed) {
+			return true
+		}
+	}
+	return false
 }
