@@ -27,7 +27,7 @@ const callTimeout = time.Minute
 
 // grace is how long the kit waits, for a plugin it cannot watch (Options.Conn),
 // where it would have waited for the plugin to receive data or to return.
-const grace = 500 * time.Millisecond
+const grace = 250 * time.Millisecond
 
 // Run checks the storage plugin described by opts against the storage
 // contract, in subtests named after the promise each one checks. It stores

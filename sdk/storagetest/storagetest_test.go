@@ -13,6 +13,7 @@ import (
 
 	"github.com/dbkeep/dbkeep/sdk"
 	"github.com/dbkeep/dbkeep/sdk/internal/memstore"
+	"github.com/dbkeep/dbkeep/sdk/sdktest"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 	"github.com/dbkeep/dbkeep/sdk/storage"
 	"github.com/dbkeep/dbkeep/sdk/storagetest"
@@ -54,6 +55,16 @@ func TestRunPassesMemstore(t *testing.T) {
 func TestRunPassesUsageReporter(t *testing.T) {
 	storagetest.Run(t, storagetest.Options{
 		Plugin:    plugin(&buggy{Store: &memstore.Store{}}),
+		Config:    spec.Config{"bucket": "b"},
+		LargeSize: 4 * spec.ChunkSize,
+	})
+}
+
+// TestRunPassesConn runs the kit down its path for a plugin it did not
+// serve itself and so cannot watch.
+func TestRunPassesConn(t *testing.T) {
+	storagetest.Run(t, storagetest.Options{
+		Conn:      sdktest.Start(t, plugin(&memstore.Store{})),
 		Config:    spec.Config{"bucket": "b"},
 		LargeSize: 4 * spec.ChunkSize,
 	})
