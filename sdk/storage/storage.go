@@ -26,8 +26,10 @@ type Storage interface {
 	// Upload stores everything r yields under req.Name. The object must appear
 	// under its final name only after every byte is durably stored: write to a
 	// temporary name and rename, or use a multipart upload completed at the end.
-	// If r fails or ctx is cancelled, nothing may remain under req.Name and no
-	// temporary object may be left behind. An existing object is replaced.
+	// An existing object is replaced only when the new one is complete: if r
+	// fails or ctx is cancelled, no part of the new object may appear under
+	// req.Name (a previous object of that name stays as it was) and no
+	// temporary object may be left behind.
 	// The SDK computes the returned Size and SHA256 from the bytes it streamed;
 	// an implementation may leave them zero.
 	Upload(ctx context.Context, cfg spec.Config, req UploadRequest, r io.Reader) (ObjectInfo, error)
