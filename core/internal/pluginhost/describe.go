@@ -66,6 +66,20 @@ func describeBinary(ctx context.Context, path string, env []string, timeout time
 	return d, nil
 }
 
+// describeChecked describes b's binary at path (b.Path, or an install's
+// temporary copy) and checks the description belongs to b. Errors name the
+// plugin.
+func (h *Host) describeChecked(ctx context.Context, b Binary, path string) (spec.Description, error) {
+	d, err := describeBinary(ctx, path, h.env, h.describeTimeout)
+	if err != nil {
+		return spec.Description{}, fmt.Errorf("plugin %s: %w", b.File(), err)
+	}
+	if err := checkDescription(b, d); err != nil {
+		return spec.Description{}, err
+	}
+	return d, nil
+}
+
 // checkDescription reports a description that does not belong to b: the id
 // and kind come from the file name, which is what the pin and the
 // configuration refer to, and the protocol major must be the core's.

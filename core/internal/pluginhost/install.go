@@ -39,12 +39,9 @@ func (h *Host) Install(ctx context.Context, src string, force bool) (Entry, erro
 	}
 	defer os.Remove(tmp) // a no-op once renamed
 
-	d, err := describeBinary(ctx, tmp, h.env, h.describeTimeout)
-	if err == nil {
-		err = checkDescription(b, d)
-	}
+	d, err := h.describeChecked(ctx, b, tmp)
 	if err != nil {
-		return Entry{}, fmt.Errorf("install %s: %w", b.File(), err)
+		return Entry{}, fmt.Errorf("install: %w", err)
 	}
 	// The copy is ours, but make sure describe did not change it.
 	if again, err := SumFile(tmp); err != nil || again != sum {
@@ -131,17 +128,14 @@ func (h *Host) LockAll(ctx context.Context) ([]Entry, error) {
 		e := Entry{ID: b.ID, Kind: b.Kind, Name: b.Name, File: b.Path, SHA256: sum, PinnedSHA256: sum, State: StateDisabled}
 		pin := pluginconf.Pin{SHA256: sum}
 		if h.cfg.Enabled(b.ID) {
-			d, err := describeBinary(ctx, b.Path, h.env, h.describeTimeout)
-			if err == nil {
-				err = checkDescription(b, d)
-			}
+			d, err := h.describeChecked(ctx, b, b.Path)
 			if err == nil {
 				if again, _ := SumFile(b.Path); again != sum {
-					err = errors.New("the file changed while it was described")
+					err = fmt.Errorf("plugin %s: the file changed while it was described", b.File())
 				}
 			}
 			if err != nil {
-				errs = append(errs, fmt.Errorf("plugin %s: %w", b.File(), err))
+				errs = append(errs, err)
 				continue
 			}
 			pin.Version, pin.Protocol = d.Version, protocolOf(d)

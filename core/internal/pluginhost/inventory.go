@@ -143,12 +143,9 @@ func (h *Host) inspect(ctx context.Context, b Binary) Entry {
 		e.State = StateDisabled
 		return e
 	}
-	d, err := describeBinary(ctx, b.Path, h.env, h.describeTimeout)
-	if err == nil {
-		err = checkDescription(b, d)
-	}
+	d, err := h.describeChecked(ctx, b, b.Path)
 	if err != nil {
-		e.State, e.Error = StateDescribeFailed, fmt.Sprintf("plugin %s: %v", b.File(), err)
+		e.State, e.Error = StateDescribeFailed, err.Error()
 		return e
 	}
 	e.State, e.Description = StateOK, &d

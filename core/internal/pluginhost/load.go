@@ -6,8 +6,9 @@ import "context"
 type LoadReport struct {
 	// Loaded plugins run and described themselves as their files say.
 	Loaded []Entry
-	// Refused plugins were not started: untrusted (never executed), disabled
-	// excluded, describe failures, failed starts. Each Error says why.
+	// Refused plugins were not started: untrusted (never executed), missing,
+	// describe failures, failed starts. Each Error says why. Disabled plugins
+	// are in neither list.
 	Refused []Entry
 }
 
