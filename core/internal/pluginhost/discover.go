@@ -13,8 +13,8 @@ import (
 // Ignored is a file in the plugin directory that looks like a plugin
 // (its name starts with BinaryPrefix) but is not one the host will consider.
 type Ignored struct {
-	Path   string
-	Reason string
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
 }
 
 // Discover lists the plugin binaries in dir, sorted by id: regular executable
