@@ -46,11 +46,17 @@ type Plugin struct {
 	Logger hclog.Logger
 }
 
-// Logger returns a logger whose lines reach the core's log, attributed to the
-// plugin. Write nothing else to stdout: go-plugin owns it.
+// Logger returns a logger whose lines reach the core's log as structured
+// entries, attributed to the plugin. It may be called before or after Serve.
+// Write nothing else to stdout: go-plugin owns it.
 func Logger() hclog.Logger {
-	return hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: os.Stderr, JSONFormat: true})
+	return hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: processStderr, JSONFormat: true})
 }
+
+// processStderr is the process's stderr as it was before Serve: go-plugin
+// replaces os.Stderr with a pipe that the core reads as plain text, which
+// would flatten structured log lines written after Serve started.
+var processStderr = os.Stderr
 
 // Describe returns the plugin's description, with the capabilities derived
 // from the optional interfaces its implementation satisfies.
