@@ -196,4 +196,3 @@ func (dirStore) Delete(_ context.Context, cfg spec.Config, name string) error {
 	}
 	return mapErr(os.Remove(path))
 }
-
