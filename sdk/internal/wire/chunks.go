@@ -100,6 +100,30 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteTo hands whole chunks to w, sparing io.Copy its intermediate buffer
+// and giving w (a file, a network stream) large writes.
+func (r *chunkReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if len(r.cur) == 0 {
+			if r.err != nil {
+				if r.err == io.EOF {
+					return total, nil
+				}
+				return total, r.err
+			}
+			r.cur, r.err = r.next()
+			continue
+		}
+		n, err := w.Write(r.cur)
+		total += int64(n)
+		r.cur = r.cur[n:]
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
 // checkChunk enforces the chunk size cap on received data.
 func checkChunk(b []byte) error {
 	if len(b) > spec.ChunkSize {

@@ -142,6 +142,7 @@ func ServerOptions(logger hclog.Logger) []grpc.ServerOption {
 		grpc.WriteBufferSize(ioBufferSize),
 		grpc.MaxRecvMsgSize(spec.MaxMessageSize),
 		grpc.MaxSendMsgSize(spec.MaxMessageSize),
+		codecServerOption(),
 		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
 			defer recovered(info.FullMethod, &err)
 			return h(ctx, req)
@@ -160,6 +161,6 @@ func DialOptions() []grpc.DialOption {
 		grpc.WithInitialConnWindowSize(windowSize),
 		grpc.WithReadBufferSize(ioBufferSize),
 		grpc.WithWriteBufferSize(ioBufferSize),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(spec.MaxMessageSize), grpc.MaxCallSendMsgSize(spec.MaxMessageSize)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(spec.MaxMessageSize), grpc.MaxCallSendMsgSize(spec.MaxMessageSize), codecCallOption()),
 	}
 }

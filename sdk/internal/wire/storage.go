@@ -47,6 +47,21 @@ type countingReader struct {
 	done bool // the underlying reader reported io.EOF
 }
 
+// WriteTo keeps the chunk reader's large writes when the implementation
+// copies the upload with io.Copy.
+func (c *countingReader) WriteTo(w io.Writer) (int64, error) {
+	cr, ok := c.r.(*chunkReader)
+	if !ok {
+		return io.Copy(w, struct{ io.Reader }{c})
+	}
+	n, err := cr.WriteTo(io.MultiWriter(c.h, w))
+	c.n += n
+	if err == nil {
+		c.done = true
+	}
+	return n, err
+}
+
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.h.Write(p[:n])
