@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,6 +50,20 @@ func TestErrors(t *testing.T) {
 	if !errors.Is(err, spec.ErrNotFound) {
 		t.Errorf("Dump of a database the user cannot see = %v, want spec.ErrNotFound", err)
 	}
+	// A user who owns the database but may not read its routines' bodies
+	// (SELECT on mysql.proc) fails in the dump tool itself, with its message
+	// and spec.ErrPermission. (Without EXECUTE or ALTER ROUTINE the routines
+	// are invisible to the account, and the tools leave them out silently:
+	// the package documentation says which privileges a backup account needs.)
+	seeded := uniqueName("dbk_priv")
+	createDB(t, cfg, seeded)
+	seedAwkward(t, cfg, seeded)
+	mustExec(t, root, "GRANT ALL ON "+quoteIdent(seeded)+".* TO '"+user+"'@'%'")
+	w := newFileWriter(t)
+	err = c.Dump(ctx, withField(cfg, fieldUser, user, fieldPassword, "right-password"), database.DumpRequest{Database: seeded}, w)
+	if !errors.Is(err, spec.ErrPermission) || !strings.Contains(err.Error(), "insufficient privileges") {
+		t.Errorf("Dump without the routines' privilege = %v, want spec.ErrPermission with the tool's message", err)
+	}
 	// PrepareRestore tells that this user cannot create the target.
 	plan, err := c.PrepareRestore(ctx, withField(cfg, fieldUser, user, fieldPassword, "right-password"),
 		database.RestoreRequest{Source: database.DumpHeader{Database: "x", Format: formatSQL}, TargetDatabase: uniqueName("dbk_nope")})
@@ -63,6 +78,54 @@ func TestErrors(t *testing.T) {
 		t.Errorf("PrepareRestore with privileged credentials: %+v, %v", plan, err)
 	}
 }
+
+// TestFailedRestore replays a dump whose statements fail in the client: the
+// client's error comes back, its stderr reaches the reporter, and the
+// database the restore created is dropped. A truncated dump is refused the
+// same way, before its last statement runs.
+func TestFailedRestore(t *testing.T) {
+	cfg := testServer(t)
+	c := client(t)
+	ctx := testCtx(t)
+	hdr := database.DumpHeader{Database: "src", Format: formatSQL, Extension: extension,
+		Server: database.ServerInfo{Engine: engineMariaDB}, Metadata: map[string]string{metaCharset: "utf8mb4", metaCollation: "utf8mb4_bin"}}
+	for name, tc := range map[string]struct {
+		body, want string
+	}{
+		"failing statement": {"CREATE TABLE t (a INT);\nINSERT INTO nope VALUES (1);\n-- Dump completed\n", "1146"},
+		"truncated":         {"CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\n-- Dump comple", "truncated"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			target := uniqueName("dbk_failed")
+			dropLater(t, cfg, target)
+			rep := &logReporter{}
+			_, err := c.Restore(ctx, cfg, database.RestoreRequest{Source: hdr, TargetDatabase: target}, strings.NewReader(tc.body), rep)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Restore = %v, want an error saying %q", err, tc.want)
+			}
+			if name == "failing statement" && !strings.Contains(strings.Join(rep.lines, "\n"), "1146") {
+				t.Errorf("the client's stderr did not reach the reporter: %q", rep.lines)
+			}
+			var n int
+			admin(t, cfg, "").QueryRow("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", target).Scan(&n)
+			if n != 0 {
+				t.Errorf("the database created by the failed restore is still there")
+			}
+		})
+	}
+}
+
+type logReporter struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (r *logReporter) Log(_ spec.Level, m string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = append(r.lines, m)
+}
+func (r *logReporter) Progress(spec.Progress) {}
 
 // TestWeirdNames dumps and restores databases whose names are shell
 // syntax and start with "-": they must reach the tools as names.

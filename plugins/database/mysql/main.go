@@ -55,6 +55,13 @@
 //     unknown database spec.ErrNotFound, a missing privilege
 //     spec.ErrPermission; the tools' errors are mapped from their error
 //     numbers the same way.
+//   - Privileges: the dump holds what the account can see. Routines an
+//     account cannot see (no EXECUTE or ALTER ROUTINE on them) are left out
+//     by the tools without an error, so a backup account needs SELECT, SHOW
+//     VIEW, TRIGGER, EVENT, EXECUTE on the databases (and SELECT on
+//     mysql.proc on MariaDB before 11.3, without which the tool fails with
+//     spec.ErrPermission). Restoring objects whose definer is another account
+//     needs SET USER (MariaDB) or SET_USER_ID (MySQL).
 //   - TLS: ssl-mode follows MySQL's names. MariaDB's tools have no mode that
 //     checks the CA but not the host name, so with them verify-ca checks the
 //     host name too.

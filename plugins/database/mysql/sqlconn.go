@@ -170,6 +170,9 @@ func classifyTool(tool string, err error, stderr string) error {
 			return fmt.Errorf("%s: %v: %s: %w", tool, err, lastLine(msg), s)
 		}
 	}
+	if l := strings.ToLower(msg); strings.Contains(l, "insufficient privileges") || strings.Contains(l, "access denied") {
+		return fmt.Errorf("%s: %v: %s: %w", tool, err, lastLine(msg), spec.ErrPermission)
+	}
 	if msg != "" {
 		return fmt.Errorf("%s: %v: %s", tool, err, lastLine(msg))
 	}
