@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/dbkeep/dbkeep/sdk/testserver"
+)
+
+// scramPassword is the superuser's password on the password-checking
+// server; ':' and '\' need escaping in a libpq password file.
+const scramPassword = `pa:ss\wörd 🔑`
+
+// resolveScramServer returns the DSN (without password) of a server that
+// checks passwords (scram-sha-256), which the shared test server, trusting
+// loopback, does not. Where the PostgreSQL server binaries are installed it
+// starts a private one for the test; otherwise the usual resolution applies
+// (DBKEEP_TEST_POSTGRES_SCRAM_DSN, whose user's password must be
+// scramPassword, then a container).
+func resolveScramServer(t *testing.T) string {
+	t.Helper()
+	const env = "DBKEEP_TEST_POSTGRES_SCRAM_DSN"
+	if os.Getenv(env) == "" {
+		if bin := serverBinaries(); bin != "" {
+			return startPrivateServer(t, bin)
+		}
+	}
+	return testserver.Resolve(t, testserver.Server{Name: "PostgreSQL with password authentication", Env: env, Container: scramContainer})
+}
+
+// serverBinaries is the newest /usr/lib/postgresql/*/bin holding initdb and
+// postgres, or "".
+func serverBinaries() string {
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool {
+		a, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[i])))
+		b, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[j])))
+		return a > b
+	})
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err != nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(d, "postgres")); err == nil {
+			return d
+		}
+	}
+	return ""
+}
+
+// startPrivateServer runs initdb and postgres in a temporary directory, on a
+// free loopback port, with scram-sha-256 authentication, until t ends. As
+// root it runs them as the postgres user, since PostgreSQL refuses root.
+func startPrivateServer(t *testing.T, bin string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", "dbkeep-pg-") // short: it holds the socket
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	var cred *syscall.Credential
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			t.Fatalf("running as root, a private PostgreSQL needs the postgres user: %v", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		if err := os.Chown(dir, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(name string, args ...string) *exec.Cmd {
+		cmd := exec.Command(filepath.Join(bin, name), args...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
+		cmd.Dir = dir
+		return cmd
+	}
+	pwfile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwfile, []byte(scramPassword+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	if out, err := run("initdb", "--pgdata="+data, "--username=postgres", "--pwfile="+pwfile,
+		"--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync").CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	port := closedPort(t)
+	srv := run("postgres", "-D", data, "-p", port, "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off")
+	logf, err := os.Create(filepath.Join(t.TempDir(), "postgres.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Stdout, srv.Stderr = logf, logf
+	if err := srv.Start(); err != nil {
+		t.Fatalf("start postgres: %v", err)
+	}
+	t.Cleanup(func() {
+		srv.Process.Signal(syscall.SIGINT) // fast shutdown
+		done := make(chan struct{})
+		go func() { srv.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			syscall.Kill(-srv.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	})
+	addr := net.JoinHostPort("127.0.0.1", port)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(logf.Name())
+			t.Fatalf("private postgres did not listen on %s: %v\n%s", addr, err, log)
+		}
+	}
+	return "postgres://postgres@" + addr + "/postgres?sslmode=disable"
+}
+
+// scramContainer starts postgres:15 with a password: the image then checks
+// passwords (scram-sha-256) on TCP connections.
+func scramContainer(ctx context.Context, t testing.TB) (string, error) {
+	c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
+		ContainerRequest: testcontainers.ContainerRequest{
+			Image:        "postgres:15",
+			Env:          map[string]string{"POSTGRES_PASSWORD": scramPassword},
+			ExposedPorts: []string{"5432/tcp"},
+			WaitingFor:   wait.ForLog("database system is ready to accept connections").WithOccurrence(2).WithStartupTimeout(2 * time.Minute),
+		},
+		Started: true,
+	})
+	if err != nil {
+		return "", err
+	}
+	t.Cleanup(func() { testcontainers.TerminateContainer(c) })
+	host, err := c.Host(ctx)
+	if err != nil {
+		return "", err
+	}
+	port, err := c.MappedPort(ctx, "5432/tcp")
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("postgres://postgres@%s/postgres?sslmode=disable", net.JoinHostPort(host, port.Port())), nil
+}
+
+// withPassword puts password into a DSN, for the test's own connections.
+func withPassword(t testing.TB, dsn, password string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), password)
+	return u.String()
+}
