@@ -58,9 +58,9 @@ func schema() spec.Schema {
 		{Name: fieldSSLCert, Label: "Client certificate (PEM)", Type: spec.File, Group: "TLS"},
 		{Name: fieldSSLKey, Label: "Client key (PEM)", Type: spec.File, Sensitive: true, Group: "TLS"},
 		{Name: fieldIncludeTables, Label: "Only these tables", Type: spec.Multiline, Group: "Tables",
-			Help: "One table name per line; when set, each database is dumped with only those of its tables (views and routines are kept)."},
+			Help: "One table or view name per line; when set, each database is dumped with only those of them that it has (its routines and events are kept)."},
 		{Name: fieldExcludeTables, Label: "Skip these tables", Type: spec.Multiline, Group: "Tables",
-			Help: "One table name per line, skipped in every database that has it."},
+			Help: "One table or view name per line, skipped in every database that has it. A view that reads a skipped table cannot be restored: skip it too."},
 	}}
 }
 
