@@ -36,15 +36,22 @@ func resolveScramServer(t *testing.T) string {
 	const env = "DBKEEP_TEST_POSTGRES_SCRAM_DSN"
 	if os.Getenv(env) == "" {
 		if bin := serverBinaries(); bin != "" {
-			return startPrivateServer(t, bin)
+			return startPrivateServer(t, bin, nil).dsn
 		}
 	}
 	return testserver.Resolve(t, testserver.Server{Name: "PostgreSQL with password authentication", Env: env, Container: scramContainer})
 }
 
-// serverBinaries is the newest /usr/lib/postgresql/*/bin holding initdb and
-// postgres, or "".
+// binDirEnv names a directory holding initdb and postgres, for machines
+// where they are not under /usr/lib/postgresql.
+const binDirEnv = "DBKEEP_TEST_POSTGRES_BINDIR"
+
+// serverBinaries is the directory of initdb and postgres: $binDirEnv, else
+// the newest /usr/lib/postgresql/*/bin holding both, else "".
 func serverBinaries() string {
+	if d := os.Getenv(binDirEnv); d != "" {
+		return d
+	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	sort.Slice(dirs, func(i, j int) bool {
 		a, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[i])))
@@ -62,10 +69,18 @@ func serverBinaries() string {
 	return ""
 }
 
+// serverTLS is what a private server needs to accept only TLS connections
+// with a client certificate: PEM files' contents.
+type serverTLS struct {
+	cert, key, clientCA string
+}
+
 // startPrivateServer runs initdb and postgres in a temporary directory, on a
 // free loopback port, with scram-sha-256 authentication, until t ends. As
 // root it runs them as the postgres user, since PostgreSQL refuses root.
-func startPrivateServer(t *testing.T, bin string) string {
+// With tls, TCP connections must use TLS and present a client certificate
+// signed by tls.clientCA, besides the password.
+func startPrivateServer(t *testing.T, bin string, tls *serverTLS) privateServer {
 	t.Helper()
 	dir, err := os.MkdirTemp("/tmp", "dbkeep-pg-") // short: it holds the socket
 	if err != nil {
@@ -101,7 +116,24 @@ func startPrivateServer(t *testing.T, bin string) string {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
 	port := closedPort(t)
-	srv := run("postgres", "-D", data, "-p", port, "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off")
+	args := []string{"-D", data, "-p", port, "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"}
+	if tls != nil {
+		files := map[string]string{"server.crt": tls.cert, "server.key": tls.key, "client-ca.crt": tls.clientCA,
+			"pg_hba.conf": "local all all scram-sha-256\nhostssl all all 127.0.0.1/32 scram-sha-256 clientcert=verify-full\n"}
+		for name, content := range files {
+			path := filepath.Join(data, name)
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if cred != nil {
+				if err := os.Chown(path, int(cred.Uid), int(cred.Gid)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		args = append(args, "-c", "ssl=on", "-c", "ssl_cert_file=server.crt", "-c", "ssl_key_file=server.key", "-c", "ssl_ca_file=client-ca.crt")
+	}
+	srv := run("postgres", args...)
 	logf, err := os.Create(filepath.Join(t.TempDir(), "postgres.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +148,7 @@ func startPrivateServer(t *testing.T, bin string) string {
 		go func() { srv.Wait(); close(done) }()
 		select {
 		case <-done:
-		case <-time.After(20 * time.Second):
+		case <-time.After(20 * time.Second): // a stuck shutdown must not hang the test binary
 			syscall.Kill(-srv.Process.Pid, syscall.SIGKILL)
 			<-done
 		}
@@ -133,7 +165,19 @@ func startPrivateServer(t *testing.T, bin string) string {
 			t.Fatalf("private postgres did not listen on %s: %v\n%s", addr, err, log)
 		}
 	}
-	return "postgres://postgres@" + addr + "/postgres?sslmode=disable"
+	return privateServer{
+		dsn:    "postgres://postgres@" + addr + "/postgres?sslmode=disable",
+		socket: (&url.URL{Scheme: "postgres", User: url.UserPassword("postgres", scramPassword), Path: "/postgres", RawQuery: url.Values{"host": {dir}, "port": {port}}.Encode()}).String(),
+	}
+}
+
+// privateServer is how to reach a server startPrivateServer started.
+type privateServer struct {
+	// dsn is its TCP address, without the password.
+	dsn string
+	// socket is the superuser's DSN over the Unix socket, password included,
+	// for the test's own connections (no client certificate needed).
+	socket string
 }
 
 // scramContainer starts postgres:15 with a password: the image then checks
