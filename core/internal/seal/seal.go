@@ -53,7 +53,7 @@ func New(key Key) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
-	return &Sealer{aead: aead, keyID: keyID(key)}, nil
+	return &Sealer{aead: aead, keyID: Fingerprint(key.b[:])}, nil
 }
 
 // KeyID is a short public fingerprint of the key: it tells two keys apart in
@@ -102,10 +102,11 @@ func AD(table string, id int64, column string) []byte {
 	return []byte("dbkeep/" + table + "/" + strconv.FormatInt(id, 10) + "/" + column)
 }
 
-// keyID derives the fingerprint with HMAC so that it says nothing about the
-// key beyond equality.
-func keyID(k Key) string {
-	m := hmac.New(sha256.New, k.b[:])
+// Fingerprint is a short public name for a secret key (the sealing key, an
+// encryption profile's key): 16 hex digits of HMAC-SHA256 keyed by the key
+// itself, so it tells keys apart and says nothing else about them.
+func Fingerprint(key []byte) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte("dbkeep key id v1"))
 	return hex.EncodeToString(m.Sum(nil)[:8])
 }
