@@ -154,6 +154,7 @@ func (ds *databaseServer) PrepareRestore(ctx context.Context, req *pb.PrepareRes
 	}
 	plan, err := r.PrepareRestore(ctx, cfg, database.RestoreRequest{
 		Source: dumpHeaderFromPB(req.GetSource()), TargetDatabase: req.GetTargetDatabase(), Privileged: priv,
+		Options: req.GetOptions(),
 	})
 	if err != nil {
 		return nil, toStatus(err)
@@ -342,7 +343,7 @@ func (dc *DatabaseClient) Dump(ctx context.Context, cfg spec.Config, req databas
 func (dc *DatabaseClient) PrepareRestore(ctx context.Context, cfg spec.Config, req database.RestoreRequest) (database.RestorePlan, error) {
 	resp, err := dc.c.PrepareRestore(ctx, &pb.PrepareRestoreRequest{
 		Config: configToPB(cfg), Privileged: configToPB(req.Privileged),
-		Source: dumpHeaderToPB(req.Source), TargetDatabase: req.TargetDatabase,
+		Source: dumpHeaderToPB(req.Source), TargetDatabase: req.TargetDatabase, Options: req.Options,
 	})
 	if err != nil {
 		return database.RestorePlan{}, fromStatus(err)

@@ -572,8 +572,11 @@ type PrepareRestoreRequest struct {
 	// source describes the dump to restore, as its header reported it.
 	Source         *DumpHeader `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
 	TargetDatabase string      `protobuf:"bytes,4,opt,name=target_database,json=targetDatabase,proto3" json:"target_database,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// options are the restore options Restore will receive, so that the
+	// pre-flight judges the same restore.
+	Options       map[string]string `protobuf:"bytes,5,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PrepareRestoreRequest) Reset() {
@@ -632,6 +635,13 @@ func (x *PrepareRestoreRequest) GetTargetDatabase() string {
 		return x.TargetDatabase
 	}
 	return ""
+}
+
+func (x *PrepareRestoreRequest) GetOptions() map[string]string {
+	if x != nil {
+		return x.Options
+	}
+	return nil
 }
 
 type PrepareRestoreResponse struct {
@@ -1055,14 +1065,18 @@ const file_dbkeep_plugin_v1_database_proto_rawDesc = "" +
 	"\x04data\x18\x02 \x01(\fH\x00R\x04data\x12.\n" +
 	"\x03log\x18\x03 \x01(\v2\x1a.dbkeep.plugin.v1.LogEntryH\x00R\x03log\x128\n" +
 	"\bprogress\x18\x04 \x01(\v2\x1a.dbkeep.plugin.v1.ProgressH\x00R\bprogressB\t\n" +
-	"\amessage\"\xe2\x01\n" +
+	"\amessage\"\xee\x02\n" +
 	"\x15PrepareRestoreRequest\x120\n" +
 	"\x06config\x18\x01 \x01(\v2\x18.dbkeep.plugin.v1.ConfigR\x06config\x128\n" +
 	"\n" +
 	"privileged\x18\x02 \x01(\v2\x18.dbkeep.plugin.v1.ConfigR\n" +
 	"privileged\x124\n" +
 	"\x06source\x18\x03 \x01(\v2\x1c.dbkeep.plugin.v1.DumpHeaderR\x06source\x12'\n" +
-	"\x0ftarget_database\x18\x04 \x01(\tR\x0etargetDatabase\"\xb8\x01\n" +
+	"\x0ftarget_database\x18\x04 \x01(\tR\x0etargetDatabase\x12N\n" +
+	"\aoptions\x18\x05 \x03(\v24.dbkeep.plugin.v1.PrepareRestoreRequest.OptionsEntryR\aoptions\x1a:\n" +
+	"\fOptionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb8\x01\n" +
 	"\x16PrepareRestoreResponse\x12A\n" +
 	"\rtarget_server\x18\x01 \x01(\v2\x1c.dbkeep.plugin.v1.ServerInfoR\ftargetServer\x12\x1a\n" +
 	"\bproblems\x18\x02 \x03(\tR\bproblems\x12\x1a\n" +
@@ -1111,7 +1125,7 @@ func file_dbkeep_plugin_v1_database_proto_rawDescGZIP() []byte {
 	return file_dbkeep_plugin_v1_database_proto_rawDescData
 }
 
-var file_dbkeep_plugin_v1_database_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_dbkeep_plugin_v1_database_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_dbkeep_plugin_v1_database_proto_goTypes = []any{
 	(*ServerInfo)(nil),             // 0: dbkeep.plugin.v1.ServerInfo
 	(*DatabaseTestRequest)(nil),    // 1: dbkeep.plugin.v1.DatabaseTestRequest
@@ -1130,50 +1144,52 @@ var file_dbkeep_plugin_v1_database_proto_goTypes = []any{
 	(*RestoreResponse)(nil),        // 14: dbkeep.plugin.v1.RestoreResponse
 	nil,                            // 15: dbkeep.plugin.v1.DumpRequest.OptionsEntry
 	nil,                            // 16: dbkeep.plugin.v1.DumpHeader.MetadataEntry
-	nil,                            // 17: dbkeep.plugin.v1.RestoreHeader.OptionsEntry
-	(*Config)(nil),                 // 18: dbkeep.plugin.v1.Config
-	(*LogEntry)(nil),               // 19: dbkeep.plugin.v1.LogEntry
-	(*Progress)(nil),               // 20: dbkeep.plugin.v1.Progress
+	nil,                            // 17: dbkeep.plugin.v1.PrepareRestoreRequest.OptionsEntry
+	nil,                            // 18: dbkeep.plugin.v1.RestoreHeader.OptionsEntry
+	(*Config)(nil),                 // 19: dbkeep.plugin.v1.Config
+	(*LogEntry)(nil),               // 20: dbkeep.plugin.v1.LogEntry
+	(*Progress)(nil),               // 21: dbkeep.plugin.v1.Progress
 }
 var file_dbkeep_plugin_v1_database_proto_depIdxs = []int32{
-	18, // 0: dbkeep.plugin.v1.DatabaseTestRequest.config:type_name -> dbkeep.plugin.v1.Config
+	19, // 0: dbkeep.plugin.v1.DatabaseTestRequest.config:type_name -> dbkeep.plugin.v1.Config
 	0,  // 1: dbkeep.plugin.v1.DatabaseTestResponse.server:type_name -> dbkeep.plugin.v1.ServerInfo
-	18, // 2: dbkeep.plugin.v1.ListDatabasesRequest.config:type_name -> dbkeep.plugin.v1.Config
+	19, // 2: dbkeep.plugin.v1.ListDatabasesRequest.config:type_name -> dbkeep.plugin.v1.Config
 	5,  // 3: dbkeep.plugin.v1.ListDatabasesResponse.databases:type_name -> dbkeep.plugin.v1.DatabaseInfo
-	18, // 4: dbkeep.plugin.v1.DumpRequest.config:type_name -> dbkeep.plugin.v1.Config
+	19, // 4: dbkeep.plugin.v1.DumpRequest.config:type_name -> dbkeep.plugin.v1.Config
 	15, // 5: dbkeep.plugin.v1.DumpRequest.options:type_name -> dbkeep.plugin.v1.DumpRequest.OptionsEntry
 	0,  // 6: dbkeep.plugin.v1.DumpHeader.server:type_name -> dbkeep.plugin.v1.ServerInfo
 	16, // 7: dbkeep.plugin.v1.DumpHeader.metadata:type_name -> dbkeep.plugin.v1.DumpHeader.MetadataEntry
 	7,  // 8: dbkeep.plugin.v1.DumpResponse.header:type_name -> dbkeep.plugin.v1.DumpHeader
-	19, // 9: dbkeep.plugin.v1.DumpResponse.log:type_name -> dbkeep.plugin.v1.LogEntry
-	20, // 10: dbkeep.plugin.v1.DumpResponse.progress:type_name -> dbkeep.plugin.v1.Progress
-	18, // 11: dbkeep.plugin.v1.PrepareRestoreRequest.config:type_name -> dbkeep.plugin.v1.Config
-	18, // 12: dbkeep.plugin.v1.PrepareRestoreRequest.privileged:type_name -> dbkeep.plugin.v1.Config
+	20, // 9: dbkeep.plugin.v1.DumpResponse.log:type_name -> dbkeep.plugin.v1.LogEntry
+	21, // 10: dbkeep.plugin.v1.DumpResponse.progress:type_name -> dbkeep.plugin.v1.Progress
+	19, // 11: dbkeep.plugin.v1.PrepareRestoreRequest.config:type_name -> dbkeep.plugin.v1.Config
+	19, // 12: dbkeep.plugin.v1.PrepareRestoreRequest.privileged:type_name -> dbkeep.plugin.v1.Config
 	7,  // 13: dbkeep.plugin.v1.PrepareRestoreRequest.source:type_name -> dbkeep.plugin.v1.DumpHeader
-	0,  // 14: dbkeep.plugin.v1.PrepareRestoreResponse.target_server:type_name -> dbkeep.plugin.v1.ServerInfo
-	18, // 15: dbkeep.plugin.v1.RestoreHeader.config:type_name -> dbkeep.plugin.v1.Config
-	18, // 16: dbkeep.plugin.v1.RestoreHeader.privileged:type_name -> dbkeep.plugin.v1.Config
-	7,  // 17: dbkeep.plugin.v1.RestoreHeader.source:type_name -> dbkeep.plugin.v1.DumpHeader
-	17, // 18: dbkeep.plugin.v1.RestoreHeader.options:type_name -> dbkeep.plugin.v1.RestoreHeader.OptionsEntry
-	11, // 19: dbkeep.plugin.v1.RestoreRequest.header:type_name -> dbkeep.plugin.v1.RestoreHeader
-	19, // 20: dbkeep.plugin.v1.RestoreResponse.log:type_name -> dbkeep.plugin.v1.LogEntry
-	20, // 21: dbkeep.plugin.v1.RestoreResponse.progress:type_name -> dbkeep.plugin.v1.Progress
-	13, // 22: dbkeep.plugin.v1.RestoreResponse.result:type_name -> dbkeep.plugin.v1.RestoreResult
-	1,  // 23: dbkeep.plugin.v1.DatabaseService.Test:input_type -> dbkeep.plugin.v1.DatabaseTestRequest
-	3,  // 24: dbkeep.plugin.v1.DatabaseService.ListDatabases:input_type -> dbkeep.plugin.v1.ListDatabasesRequest
-	6,  // 25: dbkeep.plugin.v1.DatabaseService.Dump:input_type -> dbkeep.plugin.v1.DumpRequest
-	9,  // 26: dbkeep.plugin.v1.DatabaseService.PrepareRestore:input_type -> dbkeep.plugin.v1.PrepareRestoreRequest
-	12, // 27: dbkeep.plugin.v1.DatabaseService.Restore:input_type -> dbkeep.plugin.v1.RestoreRequest
-	2,  // 28: dbkeep.plugin.v1.DatabaseService.Test:output_type -> dbkeep.plugin.v1.DatabaseTestResponse
-	4,  // 29: dbkeep.plugin.v1.DatabaseService.ListDatabases:output_type -> dbkeep.plugin.v1.ListDatabasesResponse
-	8,  // 30: dbkeep.plugin.v1.DatabaseService.Dump:output_type -> dbkeep.plugin.v1.DumpResponse
-	10, // 31: dbkeep.plugin.v1.DatabaseService.PrepareRestore:output_type -> dbkeep.plugin.v1.PrepareRestoreResponse
-	14, // 32: dbkeep.plugin.v1.DatabaseService.Restore:output_type -> dbkeep.plugin.v1.RestoreResponse
-	28, // [28:33] is the sub-list for method output_type
-	23, // [23:28] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	17, // 14: dbkeep.plugin.v1.PrepareRestoreRequest.options:type_name -> dbkeep.plugin.v1.PrepareRestoreRequest.OptionsEntry
+	0,  // 15: dbkeep.plugin.v1.PrepareRestoreResponse.target_server:type_name -> dbkeep.plugin.v1.ServerInfo
+	19, // 16: dbkeep.plugin.v1.RestoreHeader.config:type_name -> dbkeep.plugin.v1.Config
+	19, // 17: dbkeep.plugin.v1.RestoreHeader.privileged:type_name -> dbkeep.plugin.v1.Config
+	7,  // 18: dbkeep.plugin.v1.RestoreHeader.source:type_name -> dbkeep.plugin.v1.DumpHeader
+	18, // 19: dbkeep.plugin.v1.RestoreHeader.options:type_name -> dbkeep.plugin.v1.RestoreHeader.OptionsEntry
+	11, // 20: dbkeep.plugin.v1.RestoreRequest.header:type_name -> dbkeep.plugin.v1.RestoreHeader
+	20, // 21: dbkeep.plugin.v1.RestoreResponse.log:type_name -> dbkeep.plugin.v1.LogEntry
+	21, // 22: dbkeep.plugin.v1.RestoreResponse.progress:type_name -> dbkeep.plugin.v1.Progress
+	13, // 23: dbkeep.plugin.v1.RestoreResponse.result:type_name -> dbkeep.plugin.v1.RestoreResult
+	1,  // 24: dbkeep.plugin.v1.DatabaseService.Test:input_type -> dbkeep.plugin.v1.DatabaseTestRequest
+	3,  // 25: dbkeep.plugin.v1.DatabaseService.ListDatabases:input_type -> dbkeep.plugin.v1.ListDatabasesRequest
+	6,  // 26: dbkeep.plugin.v1.DatabaseService.Dump:input_type -> dbkeep.plugin.v1.DumpRequest
+	9,  // 27: dbkeep.plugin.v1.DatabaseService.PrepareRestore:input_type -> dbkeep.plugin.v1.PrepareRestoreRequest
+	12, // 28: dbkeep.plugin.v1.DatabaseService.Restore:input_type -> dbkeep.plugin.v1.RestoreRequest
+	2,  // 29: dbkeep.plugin.v1.DatabaseService.Test:output_type -> dbkeep.plugin.v1.DatabaseTestResponse
+	4,  // 30: dbkeep.plugin.v1.DatabaseService.ListDatabases:output_type -> dbkeep.plugin.v1.ListDatabasesResponse
+	8,  // 31: dbkeep.plugin.v1.DatabaseService.Dump:output_type -> dbkeep.plugin.v1.DumpResponse
+	10, // 32: dbkeep.plugin.v1.DatabaseService.PrepareRestore:output_type -> dbkeep.plugin.v1.PrepareRestoreResponse
+	14, // 33: dbkeep.plugin.v1.DatabaseService.Restore:output_type -> dbkeep.plugin.v1.RestoreResponse
+	29, // [29:34] is the sub-list for method output_type
+	24, // [24:29] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_dbkeep_plugin_v1_database_proto_init() }
@@ -1203,7 +1219,7 @@ func file_dbkeep_plugin_v1_database_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dbkeep_plugin_v1_database_proto_rawDesc), len(file_dbkeep_plugin_v1_database_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
