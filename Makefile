@@ -22,7 +22,15 @@ BUF_VERSION            := v1.75.0
 PROTOC_GEN_GO_VERSION  := v1.36.12
 PROTOC_GEN_GRPC_VERSION := v1.5.1
 
-.PHONY: help build core plugins examples run test test-race test-e2e bench proto proto-check lint webui clean tools
+# Where the integration tests find their real servers (see sdk/testserver);
+# `make test-services` starts them on these addresses. Set a variable in the
+# environment to point a test at another server.
+export DBKEEP_TEST_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+export DBKEEP_TEST_MYSQL_DSN    ?= mysql://root@127.0.0.1:3306/
+export DBKEEP_TEST_S3_URL       ?= http://dbkeep:dbkeep-secret@127.0.0.1:19000
+export DBKEEP_TEST_SFTP_URL     ?= sftp://dbkeep:dbkeep-secret@127.0.0.1:12222
+
+.PHONY: help build core plugins examples run test test-services test-e2e bench proto proto-check lint webui clean tools
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -49,11 +57,14 @@ examples: ## build and test every example plugin (each its own module)
 run: build ## build, then serve the UI and /healthz with the data dir ./data
 	./$(BIN)/dbkeep serve --data $(DATA) --listen $(LISTEN)
 
-test: ## the whole test suite (README's test command; CI runs it with CI=true)
+test: test-services ## the whole test suite (README's test command; CI runs it with CI=true)
 	go vet ./... ./sdk/... $(addsuffix /...,$(addprefix ./,$(EXAMPLES)))
 	go test -race -count=1 ./...
 	cd sdk && go test -race -count=1 ./...
 	@for e in $(EXAMPLES); do (cd $$e && go test -race -count=1 ./...) || exit 1; done
+
+test-services: ## start the real servers the tests use (PostgreSQL, MariaDB, S3, SFTP) on 127.0.0.1
+	TOOLS=$(TOOLS) ./scripts/test-services
 
 test-e2e: build ## end-to-end: the built binaries, as a user runs them
 	go test -count=1 -tags e2e ./core/...
