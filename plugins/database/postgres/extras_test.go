@@ -457,3 +457,25 @@ func TestDumpOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestVersions checks the readers of tool and server versions.
+func TestVersions(t *testing.T) {
+	for in, want := range map[string]string{
+		"pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)\n": "15.20 15",
+		"pg_restore (PostgreSQL) 17.0\n":                        "17.0 17",
+		"pg_dump (PostgreSQL) 18devel\n":                        "18 18",
+	} {
+		v, m, err := parseToolVersion(in)
+		if got := fmt.Sprint(v, " ", m); err != nil || got != want {
+			t.Errorf("parseToolVersion(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, _, err := parseToolVersion("pg_dump 15"); err == nil {
+		t.Error("parseToolVersion accepted output without (PostgreSQL)")
+	}
+	for in, want := range map[string]int{"15.20": 15, "17beta1": 17, "9.6.24": 9, "": 0, "x": 0} {
+		if got, ok := versionMajor(in); got != want || ok != (want > 0) {
+			t.Errorf("versionMajor(%q) = %d, %v; want %d", in, got, ok, want)
+		}
+	}
+}

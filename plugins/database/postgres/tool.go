@@ -44,11 +44,15 @@ func parseToolVersion(out string) (string, int, error) {
 	return m[1] + m[2], major, nil
 }
 
-// versionMajor is the major of a PostgreSQL version string ("15.20" → 15,
-// "9.6.24" → 9 is enough here: the plugin compares against 10 and later).
+// versionMajor is the major of a PostgreSQL version string: its leading
+// digits ("15.20" → 15, "17beta1" → 17; "9.6.24" → 9 is enough here, as the
+// plugin compares against 10 and later).
 func versionMajor(v string) (int, bool) {
-	head, _, _ := strings.Cut(v, ".")
-	n, err := strconv.Atoi(head)
+	end := 0
+	for end < len(v) && v[end] >= '0' && v[end] <= '9' {
+		end++
+	}
+	n, err := strconv.Atoi(v[:end])
 	return n, err == nil && n > 0
 }
 
