@@ -13,6 +13,16 @@ type Health struct {
 	Status  string        `json:"status"`
 	Version string        `json:"version"`
 	Plugins PluginsHealth `json:"plugins"`
+	// State is absent when the server runs without a state database.
+	State *StateHealth `json:"state,omitempty"`
+}
+
+// StateHealth reports the state database.
+type StateHealth struct {
+	// Status is "ok" or "unavailable".
+	Status        string `json:"status"`
+	SchemaVersion uint   `json:"schemaVersion"`
+	Error         string `json:"error,omitempty"`
 }
 
 // PluginsHealth summarises plugin loading and supervision.
@@ -47,6 +57,13 @@ func healthHandler(opts Options) fiber.Handler {
 				}
 			}
 			if len(rep.Refused) > 0 {
+				h.Status = "degraded"
+			}
+		}
+		if opts.State != nil {
+			h.State = &StateHealth{Status: "ok", SchemaVersion: opts.State.SchemaVersion()}
+			if err := opts.State.Ping(c.Context()); err != nil {
+				h.State.Status, h.State.Error = "unavailable", err.Error()
 				h.Status = "degraded"
 			}
 		}

@@ -23,9 +23,20 @@ type Options struct {
 	Version string
 	// Plugins reports the plugins loaded at start and their supervision.
 	Plugins PluginReporter
+	// State is the state database, reported by /healthz; nil reports none.
+	State StateReporter
 	// UI is served at /; nil serves no UI.
 	UI     fs.FS
 	Logger hclog.Logger
+}
+
+// StateReporter is the view of the state database the server's health
+// report needs.
+type StateReporter interface {
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// SchemaVersion is the schema version the database is at.
+	SchemaVersion() uint
 }
 
 // PluginReporter is the view of the plugin host the server needs.
