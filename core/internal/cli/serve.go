@@ -27,6 +27,14 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err := os.MkdirAll(data, 0o700); err != nil {
 				return fmt.Errorf("data directory: %w", err)
 			}
+			// The state opens first: a wrong key or a schema from a newer
+			// dbkeep stops the start before any plugin runs.
+			st, err := openState(ctx, data, logger)
+			if err != nil {
+				return err
+			}
+			// Closed last, after the HTTP server and the plugins.
+			defer st.Close()
 			h, err := g.host(cmd, hclog.Trace)
 			if err != nil {
 				return err
@@ -46,6 +54,7 @@ func newServeCmd(g *globals) *cobra.Command {
 			srv := server.New(server.Options{
 				Version: buildinfo.Version,
 				Plugins: loadedPlugins{report: rep, host: h},
+				State:   st,
 				UI:      webui.FS(),
 				Logger:  logger,
 			})
