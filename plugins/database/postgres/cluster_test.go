@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
 
@@ -154,20 +155,29 @@ func startPrivateServer(t *testing.T, bin string, tls *serverTLS) privateServer 
 		}
 	})
 	addr := net.JoinHostPort("127.0.0.1", port)
+	socket := (&url.URL{Scheme: "postgres", User: url.UserPassword("postgres", scramPassword), Path: "/postgres",
+		RawQuery: url.Values{"host": {dir}, "port": {port}}.Encode()}).String()
+	// Listening is not ready: until recovery ends the server answers
+	// "the database system is starting up". Wait for a real session.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		conn, err := pgx.Connect(ctx, socket)
 		if err == nil {
-			c.Close()
+			err = conn.Ping(ctx)
+			conn.Close(ctx)
+		}
+		cancel()
+		if err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(logf.Name())
-			t.Fatalf("private postgres did not listen on %s: %v\n%s", addr, err, log)
+			t.Fatalf("private postgres on %s did not accept a session: %v\n%s", addr, err, log)
 		}
 	}
 	return privateServer{
 		dsn:    "postgres://postgres@" + addr + "/postgres?sslmode=disable",
-		socket: (&url.URL{Scheme: "postgres", User: url.UserPassword("postgres", scramPassword), Path: "/postgres", RawQuery: url.Values{"host": {dir}, "port": {port}}.Encode()}).String(),
+		socket: socket,
 	}
 }
 
