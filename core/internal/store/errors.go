@@ -40,7 +40,8 @@ func sqliteCode(err error) int {
 
 // classify maps driver errors to the package's sentinels and says what was
 // being done: a unique violation becomes ErrConflict, a RESTRICT refusal
-// ErrInUse, a reference to a missing row or no rows ErrNotFound. Other errors
+// ErrInUse, a reference to a missing row or no rows ErrNotFound, a CHECK
+// ErrInvalid. Other errors
 // are wrapped unchanged.
 func classify(err error, format string, args ...any) error {
 	if err == nil {
@@ -58,6 +59,8 @@ func classify(err error, format string, args ...any) error {
 		// Every foreign key in the schema names its ON DELETE action, so this
 		// code comes from an insert or update naming a row that does not exist.
 		return fmt.Errorf("%s: refers to a row that does not exist: %w", what, ErrNotFound)
+	case sqlite3.SQLITE_CONSTRAINT_CHECK:
+		return fmt.Errorf("%s: %w: %s", what, ErrInvalid, err)
 	case sqlite3.SQLITE_CONSTRAINT_TRIGGER:
 		// SQLite reports an ON DELETE RESTRICT refusal with the trigger code.
 		if strings.Contains(err.Error(), "FOREIGN KEY") {
