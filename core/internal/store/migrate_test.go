@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -55,6 +56,16 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	var fk string
 	if err := s.r.Get(&fk, "PRAGMA foreign_keys"); err != nil || fk != "1" {
 		t.Errorf("reader foreign_keys = %q (%v), want 1", fk, err)
+	}
+
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %04o, want 0600", f, info.Mode().Perm())
+		}
 	}
 
 	// Opening again is a no-op migration.

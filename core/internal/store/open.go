@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -58,6 +60,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		// The driver reads everything after '?' as parameters.
 		return nil, fmt.Errorf("store: unusable database path %q", opts.Path)
 	}
+	if err := createPrivate(opts.Path); err != nil {
+		return nil, err
+	}
 	version, err := migrateUp(ctx, opts.Path)
 	if err != nil {
 		return nil, err
@@ -104,6 +109,21 @@ var (
 		"_pragma=query_only(1)",
 	}
 )
+
+// createPrivate creates the database file readable by its owner only, when
+// it does not exist yet. SQLite gives the -wal and -shm files the mode of the
+// database file, so they follow. Sealed secrets are safe anyway; session and
+// key hashes, user names and the audit log are nobody else's business.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create state database: %w", err)
+	}
+	return f.Close()
+}
 
 func openDB(ctx context.Context, path string, params []string, conns int) (*sqlx.DB, error) {
 	db, err := sqlx.Open("sqlite", path+"?"+strings.Join(params, "&"))
