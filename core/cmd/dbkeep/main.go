@@ -7,6 +7,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// Jobs run in IANA time zones: carry the zone database so that a host
+	// without /usr/share/zoneinfo (a scratch container) still knows them.
+	_ "time/tzdata"
 
 	"github.com/dbkeep/dbkeep/core/internal/cli"
 )
