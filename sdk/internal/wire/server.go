@@ -142,7 +142,6 @@ func ServerOptions(logger hclog.Logger) []grpc.ServerOption {
 		grpc.WriteBufferSize(ioBufferSize),
 		grpc.MaxRecvMsgSize(spec.MaxMessageSize),
 		grpc.MaxSendMsgSize(spec.MaxMessageSize),
-		codecServerOption(),
 		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
 			defer recovered(info.FullMethod, &err)
 			return h(ctx, req)
@@ -161,6 +160,6 @@ func DialOptions() []grpc.DialOption {
 		grpc.WithInitialConnWindowSize(windowSize),
 		grpc.WithReadBufferSize(ioBufferSize),
 		grpc.WithWriteBufferSize(ioBufferSize),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(spec.MaxMessageSize), grpc.MaxCallSendMsgSize(spec.MaxMessageSize), codecCallOption()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(spec.MaxMessageSize), grpc.MaxCallSendMsgSize(spec.MaxMessageSize)),
 	}
 }
