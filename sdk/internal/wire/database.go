@@ -355,40 +355,44 @@ func (dc *DatabaseClient) PrepareRestore(ctx context.Context, cfg spec.Config, r
 }
 
 // Restore streams r to the plugin while relaying its log and progress to rep.
+// Like StorageClient.Upload, it returns as soon as ctx is cancelled, even while
+// r is blocked in Read; the source is then abandoned.
 func (dc *DatabaseClient) Restore(ctx context.Context, cfg spec.Config, req database.RestoreRequest, r io.Reader, rep spec.Reporter) (database.RestoreResult, error) {
 	if rep == nil {
 		rep = spec.Discard
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := dc.c.Restore(ctx)
+	stream, err := dc.c.Restore(sctx)
 	if err != nil {
 		return database.RestoreResult{}, fromStatus(err)
 	}
-	sendErr := make(chan error, 1)
+	// readFailed is filled before the stream is cancelled, so that when the
+	// plugin's answer is "cancelled" the receive loop can tell why.
+	readFailed := make(chan error, 1)
+	sent := make(chan struct{})
 	go func() {
-		sendErr <- func() error {
-			hdr := &pb.RestoreHeader{
-				Config: configToPB(cfg), Privileged: configToPB(req.Privileged), Source: dumpHeaderToPB(req.Source),
-				TargetDatabase: req.TargetDatabase, Options: req.Options,
-			}
-			if err := stream.Send(&pb.RestoreRequest{Message: &pb.RestoreRequest_Header{Header: hdr}}); err != nil {
-				return nil // the receive loop reports the plugin's status
-			}
-			var streamErr error
-			_, err := sendChunks(r, func(b []byte) error {
-				streamErr = stream.Send(&pb.RestoreRequest{Message: &pb.RestoreRequest_Data{Data: b}})
-				return streamErr
-			})
-			if streamErr != nil {
-				return nil
-			}
-			if err != nil {
-				cancel() // the plugin must see an abort, not a clean end
-				return fmt.Errorf("restore %s: reading dump: %w", req.TargetDatabase, err)
-			}
-			return stream.CloseSend()
-		}()
+		defer close(sent)
+		hdr := &pb.RestoreHeader{
+			Config: configToPB(cfg), Privileged: configToPB(req.Privileged), Source: dumpHeaderToPB(req.Source),
+			TargetDatabase: req.TargetDatabase, Options: req.Options,
+		}
+		if err := stream.Send(&pb.RestoreRequest{Message: &pb.RestoreRequest_Header{Header: hdr}}); err != nil {
+			return // the receive loop reports the plugin's status
+		}
+		var sendErr error
+		_, err := sendChunks(r, func(b []byte) error {
+			sendErr = stream.Send(&pb.RestoreRequest{Message: &pb.RestoreRequest_Data{Data: b}})
+			return sendErr
+		})
+		switch {
+		case sendErr != nil:
+		case err != nil:
+			readFailed <- fmt.Errorf("restore %s: reading dump: %w", req.TargetDatabase, err)
+			cancel() // the plugin must see an abort, not a clean end
+		default:
+			_ = stream.CloseSend()
+		}
 	}()
 	var result *pb.RestoreResult
 	var recvErr error
@@ -411,9 +415,13 @@ func (dc *DatabaseClient) Restore(ctx context.Context, cfg spec.Config, req data
 			result = msg.Result
 		}
 	}
-	cancel()
-	if err := <-sendErr; err != nil {
+	select {
+	case err := <-readFailed:
 		return database.RestoreResult{}, err
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return database.RestoreResult{}, fmt.Errorf("restore %s: %w", req.TargetDatabase, err)
 	}
 	if recvErr != nil {
 		return database.RestoreResult{}, recvErr
@@ -421,5 +429,8 @@ func (dc *DatabaseClient) Restore(ctx context.Context, cfg spec.Config, req data
 	if result == nil {
 		return database.RestoreResult{}, errors.New("protocol error: restore ended without a result")
 	}
+	// The plugin answers only after the whole dump arrived, so the sender is
+	// done or about to be.
+	<-sent
 	return database.RestoreResult{TargetDatabase: result.GetTargetDatabase(), BytesRead: result.GetBytesRead()}, nil
 }

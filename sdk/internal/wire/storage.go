@@ -218,12 +218,16 @@ func (sc *StorageClient) Test(ctx context.Context, cfg spec.Config) (string, err
 	return resp.GetDetail(), fromStatus(err)
 }
 
+// Upload streams r to the plugin. It returns as soon as ctx is cancelled,
+// even while r is blocked in Read: the source is then abandoned (a Read in
+// progress may still complete, and nothing more is read) and the plugin sees
+// the upload aborted.
 func (sc *StorageClient) Upload(ctx context.Context, cfg spec.Config, req storage.UploadRequest, r io.Reader) (storage.ObjectInfo, error) {
 	// Cancelling the stream's context is how a failed read of r reaches the
 	// plugin: it sees the upload aborted, never a clean end.
-	ctx, cancel := context.WithCancel(ctx)
+	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := sc.c.Upload(ctx)
+	stream, err := sc.c.Upload(sctx)
 	if err != nil {
 		return storage.ObjectInfo{}, fromStatus(err)
 	}
@@ -231,20 +235,29 @@ func (sc *StorageClient) Upload(ctx context.Context, cfg spec.Config, req storag
 	if err := stream.Send(&pb.UploadRequest{Message: &pb.UploadRequest_Header{Header: hdr}}); err != nil {
 		return storage.ObjectInfo{}, closeAndRecvErr(stream, err)
 	}
-	var sendErr error
-	_, err = sendChunks(r, func(b []byte) error {
-		if sendErr = stream.Send(&pb.UploadRequest{Message: &pb.UploadRequest_Data{Data: b}}); sendErr != nil {
-			return sendErr
-		}
-		return nil
-	})
-	if sendErr != nil {
-		// The plugin ended the call (it failed or went away): its status says why.
-		return storage.ObjectInfo{}, closeAndRecvErr(stream, sendErr)
+	type outcome struct{ sendErr, readErr error }
+	done := make(chan outcome, 1)
+	go func() {
+		var o outcome
+		_, o.readErr = sendChunks(r, func(b []byte) error {
+			o.sendErr = stream.Send(&pb.UploadRequest{Message: &pb.UploadRequest_Data{Data: b}})
+			return o.sendErr
+		})
+		done <- o
+	}()
+	var o outcome
+	select {
+	case o = <-done:
+	case <-ctx.Done():
+		return storage.ObjectInfo{}, fmt.Errorf("upload %s: %w", req.Name, ctx.Err())
 	}
-	if err != nil {
+	if o.sendErr != nil {
+		// The plugin ended the call (it failed or went away): its status says why.
+		return storage.ObjectInfo{}, closeAndRecvErr(stream, o.sendErr)
+	}
+	if o.readErr != nil {
 		cancel()
-		return storage.ObjectInfo{}, fmt.Errorf("upload %s: reading source: %w", req.Name, err)
+		return storage.ObjectInfo{}, fmt.Errorf("upload %s: reading source: %w", req.Name, o.readErr)
 	}
 	resp, err := stream.CloseAndRecv()
 	if err != nil {

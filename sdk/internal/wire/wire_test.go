@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/dbkeep/dbkeep/sdk"
 	"github.com/dbkeep/dbkeep/sdk/internal/memstore"
@@ -50,5 +51,36 @@ func TestStorageRoundTripAcrossBoundary(t *testing.T) {
 	d, err := conn.Describe(ctx)
 	if err != nil || d.ID != "storage-mem" {
 		t.Fatalf("describe: %+v %v", d, err)
+	}
+}
+
+// blockedReader yields one chunk, then blocks until the test ends, as a
+// stalled network source would.
+type blockedReader struct {
+	sent bool
+	stop <-chan struct{}
+}
+
+func (b *blockedReader) Read(p []byte) (int, error) {
+	if !b.sent {
+		b.sent = true
+		return len(p), nil
+	}
+	<-b.stop
+	return 0, io.ErrUnexpectedEOF
+}
+
+func TestUploadReturnsOnCancelWhileTheSourceIsBlocked(t *testing.T) {
+	st := sdktest.Start(t, sdk.Plugin{Name: "mem", Version: "0.0.1", Storage: &memstore.Store{}}).Storage()
+	stop := make(chan struct{})
+	defer close(stop)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := st.Upload(ctx, spec.Config{}, storage.UploadRequest{Name: "stalled", SizeHint: -1}, &blockedReader{stop: stop})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("upload with a stalled source: %v, want the deadline", err)
+	}
+	if _, err := st.Stat(context.Background(), spec.Config{}, "stalled"); !errors.Is(err, spec.ErrNotFound) {
+		t.Fatalf("a cancelled upload left an object: %v", err)
 	}
 }
