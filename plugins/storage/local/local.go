@@ -24,8 +24,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -43,9 +41,6 @@ import (
 
 // version is the plugin's own version.
 const version = "0.1.0"
-
-// tempPrefix starts the name of every file an upload in progress writes.
-const tempPrefix = ".dbkeep-tmp-"
 
 const (
 	filePerm = 0o600
@@ -123,21 +118,6 @@ func baseError(base string, err error) error {
 	return fmt.Errorf("storage directory %s: %w", base, err)
 }
 
-// objectName checks name as package storage does, and refuses names the
-// plugin keeps for itself.
-func objectName(name string) (string, error) {
-	clean, err := storage.CleanName(name)
-	if err != nil {
-		return "", err
-	}
-	for _, elem := range strings.Split(clean, "/") {
-		if strings.HasPrefix(elem, tempPrefix) {
-			return "", fmt.Errorf("object name %q uses the reserved prefix %q: %w", name, tempPrefix, spec.ErrInvalidArgument)
-		}
-	}
-	return clean, nil
-}
-
 // objectError gives err, met while working on object name, its meaning.
 func objectError(op, name string, err error) error {
 	switch {
@@ -172,7 +152,7 @@ func (l *local) Test(ctx context.Context, cfg spec.Config) (string, error) {
 	defer root.Close()
 	// The probe is written as an upload is, under a temporary name, so a
 	// probe left by a crash is never listed.
-	probe := tempPrefix + "probe-" + randomHex()
+	probe := storage.TempName()
 	if err := writeFile(ctx, root, probe, strings.NewReader("dbkeep write probe\n")); err != nil {
 		return "", objectError("write probe", probe, err)
 	}
@@ -187,7 +167,7 @@ func (l *local) Test(ctx context.Context, cfg spec.Config) (string, error) {
 }
 
 func (l *local) Upload(ctx context.Context, cfg spec.Config, req storage.UploadRequest, r io.Reader) (storage.ObjectInfo, error) {
-	name, err := objectName(req.Name)
+	name, err := storage.CleanName(req.Name)
 	if err != nil {
 		return storage.ObjectInfo{}, err
 	}
@@ -197,7 +177,7 @@ func (l *local) Upload(ctx context.Context, cfg spec.Config, req storage.UploadR
 	}
 	defer root.Close()
 	dir := path.Dir(name)
-	tmp := path.Join(dir, tempPrefix+randomHex())
+	tmp := path.Join(dir, storage.TempName())
 	// A concurrent Delete may remove the folder, empty, between MkdirAll and
 	// the temporary file's creation: make it again and retry.
 	var f *os.File
@@ -269,7 +249,7 @@ func syncDir(root *os.Root, dir string) error {
 }
 
 func (l *local) Download(ctx context.Context, cfg spec.Config, req storage.DownloadRequest) (io.ReadCloser, error) {
-	name, err := objectName(req.Name)
+	name, err := storage.CleanName(req.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -333,7 +313,7 @@ func (l *local) List(ctx context.Context, cfg spec.Config, prefix string, fn fun
 			}
 			return nil
 		}
-		if strings.HasPrefix(d.Name(), tempPrefix) || !strings.HasPrefix(p, prefix) {
+		if storage.IsTemp(d.Name()) || !strings.HasPrefix(p, prefix) {
 			return nil
 		}
 		// Links are followed only inside the directory, as Download does.
@@ -347,7 +327,7 @@ func (l *local) List(ctx context.Context, cfg spec.Config, prefix string, fn fun
 }
 
 func (l *local) Stat(ctx context.Context, cfg spec.Config, name string) (storage.ObjectInfo, error) {
-	name, err := objectName(name)
+	name, err := storage.CleanName(name)
 	if err != nil {
 		return storage.ObjectInfo{}, err
 	}
@@ -373,7 +353,7 @@ func regular(root *os.Root, name string) (fs.FileInfo, error) {
 }
 
 func (l *local) Delete(ctx context.Context, cfg spec.Config, name string) error {
-	name, err := objectName(name)
+	name, err := storage.CleanName(name)
 	if err != nil {
 		return err
 	}
@@ -395,12 +375,6 @@ func (l *local) Delete(ctx context.Context, cfg spec.Config, name string) error 
 		}
 	}
 	return nil
-}
-
-func randomHex() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // bytesString writes n in binary units, as file managers do.

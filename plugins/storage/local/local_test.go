@@ -208,7 +208,7 @@ func TestTemporaryFilesAreNeverObjects(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "set"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{tempPrefix + "crashed", "set/" + tempPrefix + "crashed"} {
+	for _, p := range []string{storage.TempPrefix + "crashed", "set/" + storage.TempPrefix + "crashed"} {
 		if err := os.WriteFile(filepath.Join(dir, p), []byte("half"), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -223,7 +223,7 @@ func TestTemporaryFilesAreNeverObjects(t *testing.T) {
 	if diff := cmp.Diff([]string{"set/db.sql"}, listed); diff != "" {
 		t.Errorf("list (-want +got):\n%s", diff)
 	}
-	for _, name := range []string{tempPrefix + "crashed", "set/" + tempPrefix + "x", tempPrefix + "d/db.sql"} {
+	for _, name := range []string{storage.TempPrefix + "crashed", "set/" + storage.TempPrefix + "x", storage.TempPrefix + "d/db.sql"} {
 		_, err := st.Upload(ctx, cfg, storage.UploadRequest{Name: name, SizeHint: 1}, strings.NewReader("x"))
 		wantIs(t, "upload "+name, err, spec.ErrInvalidArgument)
 		_, err = st.Stat(ctx, cfg, name)

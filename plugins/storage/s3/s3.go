@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"strings"
@@ -14,10 +12,6 @@ import (
 	"github.com/dbkeep/dbkeep/sdk/spec"
 	"github.com/dbkeep/dbkeep/sdk/storage"
 )
-
-// reservedPrefix starts the names the plugin writes for itself (Test's
-// probe); objects may not use it, and List never shows it.
-const reservedPrefix = ".dbkeep-tmp-"
 
 // logger reaches the core's log.
 var logger = sdk.Logger()
@@ -30,21 +24,6 @@ var (
 	_ spec.ConfigValidator = (*s3store)(nil)
 )
 
-// objectName checks name as package storage does, and refuses names the
-// plugin keeps for itself.
-func objectName(name string) (string, error) {
-	clean, err := storage.CleanName(name)
-	if err != nil {
-		return "", err
-	}
-	for _, elem := range strings.Split(clean, "/") {
-		if strings.HasPrefix(elem, reservedPrefix) {
-			return "", fmt.Errorf("object name %q uses the reserved prefix %q: %w", name, reservedPrefix, spec.ErrInvalidArgument)
-		}
-	}
-	return clean, nil
-}
-
 // Test writes and removes a probe object: listing alone would pass with
 // read-only credentials, and backups need write and delete.
 func (s *s3store) Test(ctx context.Context, cfg spec.Config) (string, error) {
@@ -56,9 +35,7 @@ func (s *s3store) Test(ctx context.Context, cfg spec.Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var b [12]byte
-	rand.Read(b[:])
-	probe := reservedPrefix + "probe-" + hex.EncodeToString(b[:])
+	probe := storage.TempName()
 	body := "dbkeep write probe\n"
 	if _, err := c.core.PutObject(ctx, c.s.bucket, c.key(probe), strings.NewReader(body), int64(len(body)), "", "", opts); err != nil {
 		return "", c.fail(ctx, "write a probe object to", "", err)
@@ -74,7 +51,7 @@ func (s *s3store) Test(ctx context.Context, cfg spec.Config) (string, error) {
 }
 
 func (s *s3store) Download(ctx context.Context, cfg spec.Config, req storage.DownloadRequest) (io.ReadCloser, error) {
-	name, err := objectName(req.Name)
+	name, err := storage.CleanName(req.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -133,8 +110,9 @@ func (s *s3store) List(ctx context.Context, cfg spec.Config, prefix string, fn f
 			return c.fail(ctx, "list", "", o.Err)
 		}
 		name := strings.TrimPrefix(o.Key, c.s.prefix)
-		// Folder markers made by consoles are not objects; the probe is ours.
-		if strings.HasSuffix(name, "/") || hasReserved(name) {
+		// Folder markers made by consoles are not objects, and names CleanName
+		// refuses (temporary objects, the probe) are not backups.
+		if _, err := storage.CleanName(name); strings.HasSuffix(name, "/") || err != nil {
 			continue
 		}
 		if err := fn(storage.ObjectInfo{Name: name, Size: o.Size, Modified: o.LastModified.UTC()}); err != nil {
@@ -144,18 +122,8 @@ func (s *s3store) List(ctx context.Context, cfg spec.Config, prefix string, fn f
 	return ctx.Err()
 }
 
-// hasReserved reports a name with an element the plugin keeps for itself.
-func hasReserved(name string) bool {
-	for _, elem := range strings.Split(name, "/") {
-		if strings.HasPrefix(elem, reservedPrefix) {
-			return true
-		}
-	}
-	return false
-}
-
 func (s *s3store) Stat(ctx context.Context, cfg spec.Config, name string) (storage.ObjectInfo, error) {
-	name, err := objectName(name)
+	name, err := storage.CleanName(name)
 	if err != nil {
 		return storage.ObjectInfo{}, err
 	}
@@ -175,7 +143,7 @@ func (s *s3store) Stat(ctx context.Context, cfg spec.Config, name string) (stora
 // check and the delete are two requests; an object deleted by someone else
 // in between is reported deleted, which is what the caller wanted.
 func (s *s3store) Delete(ctx context.Context, cfg spec.Config, name string) error {
-	name, err := objectName(name)
+	name, err := storage.CleanName(name)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ func partSize(first int64, i int) int64 {
 const abortTimeout = 30 * time.Second
 
 func (s *s3store) Upload(ctx context.Context, cfg spec.Config, req storage.UploadRequest, r io.Reader) (storage.ObjectInfo, error) {
-	name, err := objectName(req.Name)
+	name, err := storage.CleanName(req.Name)
 	if err != nil {
 		return storage.ObjectInfo{}, err
 	}

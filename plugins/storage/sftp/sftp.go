@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,9 +15,6 @@ import (
 	"github.com/dbkeep/dbkeep/sdk/spec"
 	"github.com/dbkeep/dbkeep/sdk/storage"
 )
-
-// tempPrefix starts the name of every file an upload in progress writes.
-const tempPrefix = ".dbkeep-tmp-"
 
 // cleanupTimeout bounds removing a temporary file after a failed upload,
 // which may need a new connection when the caller's context has ended.
@@ -37,27 +32,6 @@ var (
 	_ spec.ConfigValidator  = (*sftpstore)(nil)
 )
 
-// objectName checks name as package storage does, and refuses names the
-// plugin keeps for itself.
-func objectName(name string) (string, error) {
-	clean, err := storage.CleanName(name)
-	if err != nil {
-		return "", err
-	}
-	for _, elem := range strings.Split(clean, "/") {
-		if strings.HasPrefix(elem, tempPrefix) {
-			return "", fmt.Errorf("object name %q uses the reserved prefix %q: %w", name, tempPrefix, spec.ErrInvalidArgument)
-		}
-	}
-	return clean, nil
-}
-
-func randomHex() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // Test writes and removes a probe file, reports free space when the server
 // tells, and the host key, so that a key trusted on first use can be pinned.
 func (st *sftpstore) Test(ctx context.Context, cfg spec.Config) (string, error) {
@@ -66,7 +40,7 @@ func (st *sftpstore) Test(ctx context.Context, cfg spec.Config) (string, error) 
 		return "", err
 	}
 	defer sess.Close()
-	probe := sess.s.join(tempPrefix + "probe-" + randomHex())
+	probe := sess.s.join(storage.TempName())
 	if err := sess.write(probe, strings.NewReader("dbkeep write probe\n")); err != nil {
 		sess.c.Remove(probe)
 		return "", sess.note(sess.fail(ctx, "write a probe file to", "", err))
@@ -99,7 +73,7 @@ func (sess *session) write(p string, r io.Reader) error {
 }
 
 func (st *sftpstore) Upload(ctx context.Context, cfg spec.Config, req storage.UploadRequest, r io.Reader) (storage.ObjectInfo, error) {
-	name, err := objectName(req.Name)
+	name, err := storage.CleanName(req.Name)
 	if err != nil {
 		return storage.ObjectInfo{}, err
 	}
@@ -116,7 +90,7 @@ func (st *sftpstore) Upload(ctx context.Context, cfg spec.Config, req storage.Up
 	defer sess.Close()
 	final := sess.s.join(name)
 	dir := path.Dir(final)
-	tmp := path.Join(dir, tempPrefix+randomHex())
+	tmp := path.Join(dir, storage.TempName())
 	counted := &countingReader{r: r}
 	// A concurrent Delete may remove the folder, empty, between MkdirAll
 	// and the temporary file's creation: make it again and retry.
@@ -232,7 +206,7 @@ func (sess *session) discard(ctx context.Context, cfg spec.Config, tmp string) {
 }
 
 func (st *sftpstore) Download(ctx context.Context, cfg spec.Config, req storage.DownloadRequest) (io.ReadCloser, error) {
-	name, err := objectName(req.Name)
+	name, err := storage.CleanName(req.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +282,7 @@ func (st *sftpstore) List(ctx context.Context, cfg spec.Config, prefix string, f
 			}
 			continue
 		}
-		if strings.HasPrefix(path.Base(rel), tempPrefix) || !strings.HasPrefix(rel, prefix) {
+		if storage.IsTemp(rel) || !strings.HasPrefix(rel, prefix) {
 			continue
 		}
 		if fi.Mode()&fs.ModeSymlink != 0 {
@@ -345,7 +319,7 @@ func (s settings) rel(p string) string {
 }
 
 func (st *sftpstore) Stat(ctx context.Context, cfg spec.Config, name string) (storage.ObjectInfo, error) {
-	name, err := objectName(name)
+	name, err := storage.CleanName(name)
 	if err != nil {
 		return storage.ObjectInfo{}, err
 	}
@@ -364,7 +338,7 @@ func (st *sftpstore) Stat(ctx context.Context, cfg spec.Config, name string) (st
 // Delete removes the file and the folders it leaves empty, so pruned backup
 // sets leave no trail of empty folders. The folder itself stays.
 func (st *sftpstore) Delete(ctx context.Context, cfg spec.Config, name string) error {
-	name, err := objectName(name)
+	name, err := storage.CleanName(name)
 	if err != nil {
 		return err
 	}

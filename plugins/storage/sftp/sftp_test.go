@@ -375,7 +375,7 @@ func TestTemporaryFilesAreNeverObjects(t *testing.T) {
 	if err := srv.admin.MkdirAll(dir + "/set"); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{tempPrefix + "crashed", "set/" + tempPrefix + "crashed"} {
+	for _, p := range []string{storage.TempPrefix + "crashed", "set/" + storage.TempPrefix + "crashed"} {
 		f, err := srv.admin.Create(path.Join(dir, p))
 		if err != nil {
 			t.Fatal(err)
@@ -393,7 +393,7 @@ func TestTemporaryFilesAreNeverObjects(t *testing.T) {
 	if diff := cmp.Diff([]string{"set/db.sql"}, listed); diff != "" {
 		t.Errorf("list (-want +got):\n%s", diff)
 	}
-	_, err := st.Stat(t.Context(), cfg, "set/"+tempPrefix+"crashed")
+	_, err := st.Stat(t.Context(), cfg, "set/"+storage.TempPrefix+"crashed")
 	wantIs(t, "stat of a temporary file", err, spec.ErrInvalidArgument)
 }
 
