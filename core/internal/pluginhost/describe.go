@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 	"syscall"
 	"time"
@@ -21,9 +20,10 @@ const (
 	maxDescribeStderr = 8 << 10
 )
 
-// describeBinary runs `<path> describe` and decodes the JSON description. The
-// caller has verified the binary's checksum.
-func describeBinary(ctx context.Context, path string, env []string, timeout time.Duration) (spec.Description, error) {
+// describeBinary runs `<path> describe` and decodes the JSON description. It
+// runs exactly the bytes whose SHA-256 is sum (see exactCommand): a file
+// changed after the caller checked it is refused, never executed.
+func describeBinary(ctx context.Context, b Binary, path, sum string, env []string, timeout time.Duration) (spec.Description, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var stdout, stderr boundedBuffer
@@ -34,11 +34,15 @@ func describeBinary(ctx context.Context, path string, env []string, timeout time
 	for attempt := 0; attempt < 5; attempt++ {
 		stdout.Reset()
 		stderr.Reset()
-		cmd := exec.CommandContext(ctx, path, "describe")
+		cmd, cleanup, cerr := exactCommand(ctx, b, path, sum, "describe")
+		if cerr != nil {
+			return spec.Description{}, cerr
+		}
 		cmd.Env = env
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		cmd.WaitDelay = time.Second
 		err = cmd.Run()
+		cleanup()
 		if !errors.Is(err, syscall.ETXTBSY) {
 			break
 		}
@@ -67,10 +71,14 @@ func describeBinary(ctx context.Context, path string, env []string, timeout time
 }
 
 // describeChecked describes b's binary at path (b.Path, or an install's
-// temporary copy) and checks the description belongs to b. Errors name the
-// plugin.
-func (h *Host) describeChecked(ctx context.Context, b Binary, path string) (spec.Description, error) {
-	d, err := describeBinary(ctx, path, h.env, h.describeTimeout)
+// temporary copy), whose checked SHA-256 is sum, and checks the description
+// belongs to b. Errors name the plugin.
+func (h *Host) describeChecked(ctx context.Context, b Binary, path, sum string) (spec.Description, error) {
+	d, err := describeBinary(ctx, b, path, sum, h.env, h.describeTimeout)
+	var mismatch *ChecksumError
+	if errors.As(err, &mismatch) {
+		return spec.Description{}, err
+	}
 	if err != nil {
 		return spec.Description{}, fmt.Errorf("plugin %s: %w", b.File(), err)
 	}

@@ -39,7 +39,7 @@ func (h *Host) Install(ctx context.Context, src string, force bool) (Entry, erro
 	}
 	defer os.Remove(tmp) // a no-op once renamed
 
-	d, err := h.describeChecked(ctx, b, tmp)
+	d, err := h.describeChecked(ctx, b, tmp, sum)
 	if err != nil {
 		return Entry{}, fmt.Errorf("install: %w", err)
 	}
@@ -128,7 +128,7 @@ func (h *Host) LockAll(ctx context.Context) ([]Entry, error) {
 		e := Entry{ID: b.ID, Kind: b.Kind, Name: b.Name, File: b.Path, SHA256: sum, PinnedSHA256: sum, State: StateDisabled}
 		pin := pluginconf.Pin{SHA256: sum}
 		if h.cfg.Enabled(b.ID) {
-			d, err := h.describeChecked(ctx, b, b.Path)
+			d, err := h.describeChecked(ctx, b, b.Path, sum)
 			if err == nil {
 				if again, _ := SumFile(b.Path); again != sum {
 					err = fmt.Errorf("plugin %s: the file changed while it was described", b.File())

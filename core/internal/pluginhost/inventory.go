@@ -143,7 +143,7 @@ func (h *Host) inspect(ctx context.Context, b Binary) Entry {
 		e.State = StateDisabled
 		return e
 	}
-	d, err := h.describeChecked(ctx, b, b.Path)
+	d, err := h.describeChecked(ctx, b, b.Path, sum)
 	if err != nil {
 		e.State, e.Error = StateDescribeFailed, err.Error()
 		return e

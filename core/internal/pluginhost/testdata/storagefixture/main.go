@@ -38,13 +38,11 @@ func main() {
 	})
 }
 
-// mark appends a line to <binary>.ran.
+// mark appends a line to <binary>.ran. The binary is found by os.Args[0],
+// not os.Executable: the host runs `describe` from an in-memory copy of the
+// checked bytes, whose executable path is not the file's.
 func mark() {
-	exe, err := os.Executable()
-	if err != nil {
-		return
-	}
-	f, err := os.OpenFile(exe+".ran", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(os.Args[0]+".ran", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return
 	}
