@@ -64,18 +64,27 @@ func (srv server) bucket(t *testing.T) string {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		for o := range srv.admin.ListObjects(ctx, name, minio.ListObjectsOptions{Recursive: true}) {
-			if o.Err == nil {
-				srv.admin.RemoveObject(ctx, name, o.Key, minio.RemoveObjectOptions{})
+		// A call the client gave up on (a failed source, a cancel) returns at
+		// once, while the plugin may still be aborting its multipart upload:
+		// sweep until the bucket can go, for a bounded time.
+		var err error
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			for o := range srv.admin.ListObjects(ctx, name, minio.ListObjectsOptions{Recursive: true}) {
+				if o.Err == nil {
+					srv.admin.RemoveObject(ctx, name, o.Key, minio.RemoveObjectOptions{})
+				}
+			}
+			core := minio.Core{Client: srv.admin}
+			if res, err := core.ListMultipartUploads(ctx, name, "", "", "", "", 1000); err == nil {
+				for _, u := range res.Uploads {
+					core.AbortMultipartUpload(ctx, name, u.Key, u.UploadID)
+				}
+			}
+			if err = srv.admin.RemoveBucket(ctx, name); err == nil || time.Now().After(deadline) {
+				break
 			}
 		}
-		core := minio.Core{Client: srv.admin}
-		if res, err := core.ListMultipartUploads(ctx, name, "", "", "", "", 1000); err == nil {
-			for _, u := range res.Uploads {
-				core.AbortMultipartUpload(ctx, name, u.Key, u.UploadID)
-			}
-		}
-		if err := srv.admin.RemoveBucket(ctx, name); err != nil {
+		if err != nil {
 			t.Errorf("remove bucket %s: %v", name, err)
 		}
 	})
