@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -93,6 +94,14 @@ func (e *fileEngine) Dump(ctx context.Context, cfg spec.Config, req database.Dum
 	if err := cmd.Start(); err != nil {
 		return err
 	}
+	if e.bug == "leak" {
+		// Keep the pipe's read end referenced: were it collected, its
+		// finalizer would close it and the blocked cat would die of SIGPIPE
+		// whenever the GC happens to run, and the leak would go unseen.
+		leakedMu.Lock()
+		leakedPipes = append(leakedPipes, out)
+		leakedMu.Unlock()
+	}
 	if err := w.Begin(database.DumpHeader{
 		Database: req.Database, Format: "filedump", Extension: "fdump",
 		Server: database.ServerInfo{Engine: fileEngName, Version: "1.0"},
@@ -117,6 +126,12 @@ func (e *fileEngine) Dump(ctx context.Context, cfg spec.Config, req database.Dum
 	_, err = fmt.Fprintf(w, "\nEND %d %s\n", n, hex.EncodeToString(h.Sum(nil)))
 	return err
 }
+
+// leakedPipes holds the pipes of the "leak" engine's abandoned tools.
+var (
+	leakedMu    sync.Mutex
+	leakedPipes []io.ReadCloser
+)
 
 func (e *fileEngine) abort(cmd *exec.Cmd, err error) error {
 	if e.bug != "leak" {
@@ -200,7 +215,7 @@ func options(t *testing.T, bug string) databasetest.Options {
 		}
 	}
 	seed("small", 100<<10)
-	seed("big", 5*spec.ChunkSize+123)
+	seed("big", 24*spec.ChunkSize+123) // more than the ~8 MiB the transport holds in flight
 	var n atomic.Int64
 	return databasetest.Options{
 		Plugin: sdk.Plugin{

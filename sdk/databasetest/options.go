@@ -32,6 +32,10 @@ type Options struct {
 	// Large is a database whose dump spans at least three chunks
 	// (spec.ChunkSize each), used to cancel a dump mid-stream and to restore a
 	// dump of several chunks. Empty means Database, which must then be large.
+	// For the cancellation checks to catch a dump tool that outlives its
+	// dump, the dump should be larger than what the transport holds in flight
+	// (about 8 MiB of flow-control windows and buffers): a smaller one may be
+	// written completely before the cancellation arrives.
 	Large string
 	// MissingDatabase names a database that does not exist on the server.
 	// Empty means "dbkeep_conformance_missing".
