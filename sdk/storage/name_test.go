@@ -32,3 +32,11 @@ func TestTempNames(t *testing.T) {
 		t.Errorf("TempName gave %q and %q", a, b)
 	}
 }
+
+func TestFormatSize(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 12 << 30: "12.0 GiB", 3 << 50: "3.0 PiB"} {
+		if got := FormatSize(n); got != want {
+			t.Errorf("FormatSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

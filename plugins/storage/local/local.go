@@ -163,7 +163,7 @@ func (l *local) Test(ctx context.Context, cfg spec.Config) (string, error) {
 	if err != nil {
 		return "writable", nil
 	}
-	return fmt.Sprintf("writable, %s free of %s", bytesString(u.FreeBytes), bytesString(u.TotalBytes)), nil
+	return fmt.Sprintf("writable, %s free of %s", storage.FormatSize(u.FreeBytes), storage.FormatSize(u.TotalBytes)), nil
 }
 
 func (l *local) Upload(ctx context.Context, cfg spec.Config, req storage.UploadRequest, r io.Reader) (storage.ObjectInfo, error) {
@@ -375,18 +375,4 @@ func (l *local) Delete(ctx context.Context, cfg spec.Config, name string) error 
 		}
 	}
 	return nil
-}
-
-// bytesString writes n in binary units, as file managers do.
-func bytesString(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -50,7 +50,7 @@ func (st *sftpstore) Test(ctx context.Context, cfg spec.Config) (string, error) 
 	}
 	detail := "writable"
 	if u, err := sess.usage(); err == nil {
-		detail += fmt.Sprintf(", %s free of %s", bytesString(u.FreeBytes), bytesString(u.TotalBytes))
+		detail += fmt.Sprintf(", %s free of %s", storage.FormatSize(u.FreeBytes), storage.FormatSize(u.TotalBytes))
 	}
 	if sess.s.tofu {
 		return fmt.Sprintf("%s; host key %s %s trusted on first use, not verified: pin it as the host key", detail, sess.keyType, sess.hostKey), nil
@@ -361,18 +361,4 @@ func (st *sftpstore) Delete(ctx context.Context, cfg spec.Config, name string) e
 		}
 	}
 	return nil
-}
-
-// bytesString writes n in binary units, as file managers do.
-func bytesString(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
