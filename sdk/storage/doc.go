@@ -10,4 +10,10 @@
 // "nightly/20261127T020000Z_42/app.sql.zst.dbk". An implementation must refuse
 // any name that would escape its configured location, with an error wrapping
 // spec.ErrInvalidArgument. CleanName does the common checks.
+//
+// Retrying and pacing are not a plugin's business: the core wraps each
+// destination in decorators that work on any Storage. WithRetry tries the
+// idempotent calls again on transient errors (IsTransient), with backoff;
+// WithThrottle caps a destination's bandwidth and concurrent transfers. Each
+// returns a Location, and Unwrap reaches the storage inside.
 package storage
