@@ -159,12 +159,19 @@ func TestServeBinary(t *testing.T) {
 	if !strings.Contains(body, "dbkeep is running") {
 		t.Errorf("GET / = %.300s", body)
 	}
+	// An unknown API path answers in the envelope, not with the UI's page.
+	resp, err := http.Get("http://" + addr + "/api/v1/no-such-thing")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var api struct {
 		Success bool
-		Data    []struct{ ID, State string }
+		Error   struct{ Code string }
 	}
-	if err := json.Unmarshal([]byte(get(t, "http://"+addr+"/api/v1/plugins")), &api); err != nil || !api.Success || len(api.Data) != 2 {
-		t.Errorf("GET /api/v1/plugins: %v %+v", err, api)
+	err = json.NewDecoder(resp.Body).Decode(&api)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusNotFound || api.Success || api.Error.Code != "not_found" {
+		t.Errorf("GET /api/v1/no-such-thing: %s %v %+v", resp.Status, err, api)
 	}
 	if info, err := os.Stat(data); err != nil || info.Mode().Perm() != 0o700 {
 		t.Errorf("data directory: %v %v", err, info)

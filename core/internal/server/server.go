@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/gofiber/fiber/v3/middleware/static"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/dbkeep/dbkeep/core/internal/api"
 	"github.com/dbkeep/dbkeep/core/internal/pluginhost"
 )
 
@@ -25,6 +27,8 @@ type Options struct {
 	Plugins PluginReporter
 	// State is the state database, reported by /healthz; nil reports none.
 	State StateReporter
+	// API is mounted under /api/v1; nil serves no API.
+	API *api.API
 	// UI is served at /; nil serves no UI.
 	UI     fs.FS
 	Logger hclog.Logger
@@ -58,13 +62,28 @@ func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	app := fiber.New(fiber.Config{AppName: "dbkeep " + opts.Version})
-	app.Get("/healthz", healthHandler(opts))
-	app.Get("/api/v1/plugins", pluginsHandler(opts))
+	app := fiber.New(fiber.Config{AppName: "dbkeep " + opts.Version, ErrorHandler: errorHandler})
+	// Routes outside the API are named public here; TestRouteTable checks
+	// that every route carries a name saying what it needs.
+	app.Get("/healthz", healthHandler(opts)).Name(api.RouteNamePublic)
+	if opts.API != nil {
+		opts.API.Mount(app)
+	}
+	// An unknown API path is a 404 in the envelope, never the UI's page.
+	app.Use(api.Prefix, func(c fiber.Ctx) error { return fiber.ErrNotFound })
 	if opts.UI != nil {
 		app.Use("/", static.New("", static.Config{FS: opts.UI}))
 	}
 	return &Server{app: app, logger: opts.Logger}
+}
+
+// errorHandler answers errors no handler answered: in the API's envelope
+// under /api, as Fiber's plain text elsewhere.
+func errorHandler(c fiber.Ctx, err error) error {
+	if strings.HasPrefix(c.Path(), "/api/") {
+		return api.ErrorHandler(c, err)
+	}
+	return fiber.DefaultErrorHandler(c, err)
 }
 
 // Serve answers on ln until ctx ends, then shuts down gracefully: requests in

@@ -1,0 +1,6 @@
+package api
+
+// authRoutes: first-run setup, login, logout, me (owned by the accounts work).
+func (a *API) authRoutes() []route {
+	return nil
+}
