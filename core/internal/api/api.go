@@ -27,6 +27,7 @@ type Authenticator interface {
 // the first request that needs it, never silently.
 type Deps struct {
 	Auth   Authenticator
+	Audit  AuditLog
 	Logger hclog.Logger
 }
 
