@@ -27,6 +27,7 @@ PROTOC_GEN_GRPC_VERSION := v1.5.1
 # environment to point a test at another server.
 export DBKEEP_TEST_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export DBKEEP_TEST_MYSQL_DSN    ?= mysql://root@127.0.0.1:3306/
+export DBKEEP_TEST_REDIS_URL    ?= redis://127.0.0.1:6379
 export DBKEEP_TEST_S3_URL       ?= http://dbkeep:dbkeep-secret@127.0.0.1:19000
 export DBKEEP_TEST_SFTP_URL     ?= sftp://dbkeep:dbkeep-secret@127.0.0.1:12222
 
