@@ -7,6 +7,7 @@ go 1.26.0
 replace github.com/dbkeep/dbkeep/sdk => ./sdk
 
 require (
+	github.com/adhocore/gronx v1.20.4
 	github.com/dbkeep/dbkeep/sdk v0.0.0-00010101000000-000000000000
 	github.com/gofiber/fiber/v3 v3.1.0
 	github.com/golang-migrate/migrate/v4 v4.20.1

@@ -5,6 +5,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/dbkeep/dbkeep/core/internal/auth"
+	"github.com/dbkeep/dbkeep/core/internal/configuration"
 )
 
 // Prefix is where the API is mounted.
@@ -29,6 +30,9 @@ type Deps struct {
 	Auth   Authenticator
 	Audit  AuditLog
 	Logger hclog.Logger
+	// Configuration answers sources, destinations, notification channels,
+	// encryption profiles, jobs, settings and the plugin list.
+	Configuration *configuration.Service
 }
 
 // API is the /api/v1 surface.

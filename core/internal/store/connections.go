@@ -101,6 +101,10 @@ type ConnectionInput struct {
 	PluginID string
 	Schema   spec.Schema
 	Config   spec.Config
+	// ClearSecrets names stored secret fields Update removes. Without it a
+	// secret left empty or masked keeps its stored value, so an explicit
+	// list is the only way to unset one.
+	ClearSecrets []string
 }
 
 type connectionRow struct {
@@ -188,7 +192,8 @@ func (c *Connections) List(ctx context.Context, p Page) ([]Connection, int, erro
 }
 
 // Update renames the connection and replaces its configuration. Secret
-// fields left empty or masked keep their stored values (seal.Merge). The
+// fields left empty or masked keep their stored values (seal.Merge), except
+// those named in in.ClearSecrets, which are removed. The
 // plugin cannot change: in.PluginID must be empty or the stored one.
 func (c *Connections) Update(ctx context.Context, id int64, in ConnectionInput) (Connection, error) {
 	err := c.s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -208,7 +213,13 @@ func (c *Connections) Update(ctx context.Context, id int64, in ConnectionInput) 
 		if _, err := tx.ExecContext(ctx, "UPDATE "+c.t.table+" SET name = ? WHERE id = ?", in.Name, id); err != nil {
 			return classify(err, "rename %s %d to %q", c.t.noun, id, in.Name)
 		}
-		return c.writeConfig(ctx, tx, id, in.Schema, seal.Merge(in.Schema, stored.Config, in.Config), now)
+		cfg := seal.Merge(in.Schema, stored.Config, in.Config)
+		for _, name := range in.ClearSecrets {
+			if f, ok := in.Schema.Field(name); ok && f.IsSecret() {
+				delete(cfg, name)
+			}
+		}
+		return c.writeConfig(ctx, tx, id, in.Schema, cfg, now)
 	})
 	if err != nil {
 		return Connection{}, err
