@@ -30,6 +30,9 @@ export DBKEEP_TEST_MYSQL_DSN    ?= mysql://root@127.0.0.1:3306/
 export DBKEEP_TEST_REDIS_URL    ?= redis://127.0.0.1:6379
 export DBKEEP_TEST_S3_URL       ?= http://dbkeep:dbkeep-secret@127.0.0.1:19000
 export DBKEEP_TEST_SFTP_URL     ?= sftp://dbkeep:dbkeep-secret@127.0.0.1:12222
+export DBKEEP_TEST_FTP_URL      ?= ftp://dbkeep:dbkeep-secret@127.0.0.1:12121
+export DBKEEP_TEST_FTPS_URL     ?= ftps://dbkeep:dbkeep-secret@127.0.0.1:12990?ca=$(TOOLS)/services/ftps-cert.pem
+export DBKEEP_TEST_WEBDAV_URL   ?= http://dbkeep:dbkeep-secret@127.0.0.1:18080
 
 .PHONY: help build core plugins examples run test test-services test-e2e bench proto proto-check lint webui clean tools
 
@@ -64,7 +67,7 @@ test: test-services ## the whole test suite (README's test command; CI runs it w
 	cd sdk && go test -race -count=1 ./...
 	@for e in $(EXAMPLES); do (cd $$e && go test -race -count=1 ./...) || exit 1; done
 
-test-services: ## start the real servers the tests use (PostgreSQL, MariaDB, S3, SFTP) on 127.0.0.1
+test-services: ## start the real servers the tests use (PostgreSQL, MariaDB, S3, SFTP, FTP, WebDAV) on 127.0.0.1
 	TOOLS=$(TOOLS) ./scripts/test-services
 
 test-e2e: build ## end-to-end: the built binaries, as a user runs them

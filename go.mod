@@ -15,9 +15,11 @@ require (
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/go-plugin v1.8.0
 	github.com/hashicorp/hcl/v2 v2.25.0
+	github.com/jlaffaye/ftp v0.2.4
 	github.com/jmoiron/sqlx v1.4.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/spf13/cobra v1.10.2
+	github.com/studio-b12/gowebdav v0.13.0
 	github.com/zclconf/go-cty v1.19.0
 	google.golang.org/grpc v1.85.0
 	modernc.org/sqlite v1.62.0
