@@ -30,6 +30,7 @@ export DBKEEP_TEST_MYSQL_DSN    ?= mysql://root@127.0.0.1:3306/
 export DBKEEP_TEST_REDIS_URL    ?= redis://127.0.0.1:6379
 export DBKEEP_TEST_S3_URL       ?= http://dbkeep:dbkeep-secret@127.0.0.1:19000
 export DBKEEP_TEST_SFTP_URL     ?= sftp://dbkeep:dbkeep-secret@127.0.0.1:12222
+export DBKEEP_TEST_SMB_URL      ?= smb://dbkeep:dbkeep-secret@127.0.0.1:14445/dbkeep
 export DBKEEP_TEST_FTP_URL      ?= ftp://dbkeep:dbkeep-secret@127.0.0.1:12121
 export DBKEEP_TEST_FTPS_URL     ?= ftps://dbkeep:dbkeep-secret@127.0.0.1:12990?ca=$(TOOLS)/services/ftps-cert.pem
 export DBKEEP_TEST_WEBDAV_URL   ?= http://dbkeep:dbkeep-secret@127.0.0.1:18080
