@@ -25,6 +25,7 @@ PROTOC_GEN_GRPC_VERSION := v1.5.1
 # Where the integration tests find their real servers (see sdk/testserver);
 # `make test-services` starts them on these addresses. Set a variable in the
 # environment to point a test at another server.
+export DBKEEP_TEST_MONGODB_URI  ?= mongodb://127.0.0.1:27017/
 export DBKEEP_TEST_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export DBKEEP_TEST_MYSQL_DSN    ?= mysql://root@127.0.0.1:3306/
 export DBKEEP_TEST_REDIS_URL    ?= redis://127.0.0.1:6379
