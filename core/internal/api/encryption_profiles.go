@@ -1,0 +1,115 @@
+package api
+
+import (
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/dbkeep/dbkeep/core/internal/auth"
+	"github.com/dbkeep/dbkeep/core/internal/configuration"
+)
+
+// encryptionProfileRoutes: the named keys backups are encrypted under. No
+// route returns a key.
+func (a *API) encryptionProfileRoutes() []route {
+	return []route{
+		get("/encryption-profiles", Requires(auth.VaultRead), a.listProfiles),
+		get("/encryption-profiles/:id", Requires(auth.VaultRead), a.getProfile),
+		post("/encryption-profiles", Requires(auth.VaultWrite), a.createProfile),
+		put("/encryption-profiles/:id", Requires(auth.VaultWrite), a.updateProfile),
+		del("/encryption-profiles/:id", Requires(auth.VaultWrite), a.deleteProfile),
+	}
+}
+
+func (a *API) profiles() (*configuration.Profiles, error) {
+	svc, err := a.configuration()
+	if err != nil {
+		return nil, err
+	}
+	return svc.EncryptionProfiles(), nil
+}
+
+func (a *API) listProfiles(c fiber.Ctx) error {
+	p, err := page(c)
+	if err != nil {
+		return fail(c, err)
+	}
+	svc, err := a.profiles()
+	if err != nil {
+		return fail(c, err)
+	}
+	items, total, err := svc.List(c.Context(), p)
+	if err != nil {
+		return fail(c, err)
+	}
+	return ok(c, paged(items, total, p))
+}
+
+func (a *API) getProfile(c fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return fail(c, err)
+	}
+	svc, err := a.profiles()
+	if err != nil {
+		return fail(c, err)
+	}
+	ep, err := svc.Get(c.Context(), id)
+	if err != nil {
+		return fail(c, err)
+	}
+	return ok(c, ep)
+}
+
+func (a *API) createProfile(c fiber.Ctx) error {
+	var in configuration.ProfileInput
+	if err := decode(c, &in); err != nil {
+		return fail(c, err)
+	}
+	svc, err := a.profiles()
+	if err != nil {
+		return fail(c, err)
+	}
+	ep, err := svc.Create(c.Context(), in)
+	if err != nil {
+		return fail(c, err)
+	}
+	a.audit(c, "encryption-profiles.create", "encryption-profiles", ep.ID, map[string]any{"name": ep.Name, "keyId": ep.KeyID})
+	return created(c, ep)
+}
+
+func (a *API) updateProfile(c fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return fail(c, err)
+	}
+	var in configuration.ProfileInput
+	if err := decode(c, &in); err != nil {
+		return fail(c, err)
+	}
+	svc, err := a.profiles()
+	if err != nil {
+		return fail(c, err)
+	}
+	ep, err := svc.Update(c.Context(), id, in)
+	if err != nil {
+		return fail(c, err)
+	}
+	a.audit(c, "encryption-profiles.update", "encryption-profiles", ep.ID, map[string]any{"name": ep.Name})
+	return ok(c, ep)
+}
+
+func (a *API) deleteProfile(c fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return fail(c, err)
+	}
+	svc, err := a.profiles()
+	if err != nil {
+		return fail(c, err)
+	}
+	ep, err := svc.Delete(c.Context(), id)
+	if err != nil {
+		return fail(c, err)
+	}
+	a.audit(c, "encryption-profiles.delete", "encryption-profiles", ep.ID, map[string]any{"name": ep.Name, "keyId": ep.KeyID})
+	return done(c, "deleted")
+}
