@@ -27,9 +27,12 @@ type Authenticator interface {
 // the ones it needs; a nil service is a wiring mistake and fails loudly on
 // the first request that needs it, never silently.
 type Deps struct {
-	Auth   Authenticator
-	Audit  AuditLog
-	Logger hclog.Logger
+	Auth  Authenticator
+	Audit AuditLog
+	// Accounts manages users, groups, API keys and sign-in; usually the
+	// same service as Auth.
+	Accounts *auth.Service
+	Logger   hclog.Logger
 	// Configuration answers sources, destinations, notification channels,
 	// encryption profiles, jobs, settings and the plugin list.
 	Configuration *configuration.Service

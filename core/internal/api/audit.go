@@ -12,6 +12,8 @@ import (
 // AuditLog is where the API records who changed or ran what.
 type AuditLog interface {
 	Record(ctx context.Context, e store.AuditEntry) (store.AuditEntry, error)
+	// List returns entries matching f, newest first, and how many match.
+	List(ctx context.Context, f store.AuditFilter, p store.Page) ([]store.AuditEntry, int, error)
 }
 
 // audit records an action by the request's principal. A failure to record

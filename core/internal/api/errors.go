@@ -81,6 +81,8 @@ func statusOf(err error) (int, string) {
 		return fiber.StatusForbidden, CodeCSRF
 	case errors.Is(err, auth.ErrRateLimited):
 		return fiber.StatusTooManyRequests, CodeRateLimited
+	case errors.Is(err, auth.ErrForbidden):
+		return fiber.StatusForbidden, CodeForbidden
 	case errors.Is(err, auth.ErrSetupDone):
 		return fiber.StatusConflict, CodeConflict
 	case errors.Is(err, store.ErrNotFound):

@@ -9,17 +9,24 @@ import (
 	"github.com/dbkeep/dbkeep/core/internal/auth"
 )
 
-// access is what a route demands: nothing (public) or one permission. A
-// route cannot be built without one (see Public and Requires), and the route
-// table test fails on any Fiber route whose name does not carry it.
+// access is what a route demands: nothing (public), any signed-in
+// principal (authenticated), or one permission. A route cannot be built
+// without one (see Public, Authenticated and Requires), and the route table
+// test fails on any Fiber route whose name does not carry it.
 type access struct {
-	public bool
-	perm   auth.Permission
+	public        bool
+	authenticated bool
+	perm          auth.Permission
 }
 
 // Public marks a route anyone may call: health, setup, login, the OIDC
 // callback, static UI. Keep this list short and obvious.
 func Public() access { return access{public: true} }
+
+// Authenticated marks a route any signed-in principal may call, whatever
+// its permissions: what concerns only the caller (GET /auth/me, one's own
+// password and API keys) and the permission catalogue.
+func Authenticated() access { return access{authenticated: true} }
 
 // Requires marks a route that needs an authenticated principal holding perm.
 func Requires(perm auth.Permission) access { return access{perm: perm} }
@@ -29,6 +36,8 @@ func Requires(perm auth.Permission) access { return access{perm: perm} }
 const (
 	// RouteNamePublic names a public route.
 	RouteNamePublic = "public"
+	// RouteNameAuthenticated names a route open to any signed-in principal.
+	RouteNameAuthenticated = "authenticated"
 	// RouteNamePermPrefix starts the name of a protected route, followed by
 	// its permission.
 	RouteNamePermPrefix = "perm:"
@@ -37,6 +46,9 @@ const (
 func (ac access) name() string {
 	if ac.public {
 		return RouteNamePublic
+	}
+	if ac.authenticated {
+		return RouteNameAuthenticated
 	}
 	return RouteNamePermPrefix + string(ac.perm)
 }
@@ -60,7 +72,7 @@ func del(path string, ac access, h fiber.Handler) route {
 }
 
 func (r route) register(app *fiber.App, guard fiber.Handler) {
-	if !r.access.public && !r.access.perm.Valid() {
+	if !r.access.public && !r.access.authenticated && !r.access.perm.Valid() {
 		panic(fmt.Sprintf("api: route %s %s requires %q, which is not in the permission catalogue", r.method, r.path, r.access.perm))
 	}
 	if !strings.HasPrefix(r.path, "/") {
@@ -94,7 +106,7 @@ func (a *API) guard(ac access) fiber.Handler {
 		if p == nil {
 			return fail(c, errUnauthenticated)
 		}
-		if !p.Has(ac.perm) {
+		if !ac.authenticated && !p.Has(ac.perm) {
 			return fail(c, &Error{Status: fiber.StatusForbidden, Code: CodeForbidden,
 				Message: fmt.Sprintf("this needs the permission %q", ac.perm)})
 		}

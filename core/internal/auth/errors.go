@@ -16,3 +16,7 @@ var (
 	// ErrSetupDone: first-run setup was asked for after a user exists.
 	ErrSetupDone = errors.New("setup is already done")
 )
+
+// ErrForbidden: the principal may use the route but not on this target,
+// e.g. change the password of an account holding permissions it lacks.
+var ErrForbidden = errors.New("not allowed")

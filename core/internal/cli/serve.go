@@ -9,6 +9,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 
+	"github.com/dbkeep/dbkeep/core/internal/api"
+	"github.com/dbkeep/dbkeep/core/internal/auth"
 	"github.com/dbkeep/dbkeep/core/internal/buildinfo"
 	"github.com/dbkeep/dbkeep/core/internal/pluginhost"
 	"github.com/dbkeep/dbkeep/core/internal/server"
@@ -35,6 +37,21 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			// Closed last, after the HTTP server and the plugins.
 			defer st.Close()
+			// Runs left "running" by a crash or kill did not finish.
+			interrupted, err := st.Executions().InterruptRunning(ctx)
+			if err != nil {
+				return err
+			}
+			if len(interrupted) > 0 {
+				logger.Warn("executions left running by the previous start marked interrupted", "ids", interrupted)
+			}
+			accounts, err := auth.New(ctx, auth.Options{Store: st, Logger: logger.Named("auth")})
+			if err != nil {
+				return err
+			}
+			if needed, err := accounts.SetupNeeded(ctx); err == nil && needed {
+				logger.Warn("no account exists yet: open the web UI, or POST " + api.Prefix + "/auth/setup, to create the first admin")
+			}
 			h, err := g.host(cmd, hclog.Trace)
 			if err != nil {
 				return err
@@ -55,8 +72,14 @@ func newServeCmd(g *globals) *cobra.Command {
 				Version: buildinfo.Version,
 				Plugins: loadedPlugins{report: rep, host: h},
 				State:   st,
-				UI:      webui.FS(),
-				Logger:  logger,
+				API: api.New(api.Deps{
+					Auth:     accounts,
+					Accounts: accounts,
+					Audit:    st.Audit(),
+					Logger:   logger.Named("api"),
+				}),
+				UI:     webui.FS(),
+				Logger: logger,
 			})
 			err = srv.Serve(ctx, ln, 10*time.Second)
 			logger.Info("shutting down")

@@ -46,7 +46,7 @@ func undeclaredRoutes(app *fiber.App) []string {
 	var problems []string
 	for _, r := range app.GetRoutes(true) {
 		switch {
-		case r.Name == api.RouteNamePublic:
+		case r.Name == api.RouteNamePublic, r.Name == api.RouteNameAuthenticated:
 		case strings.HasPrefix(r.Name, api.RouteNamePermPrefix):
 			perm := auth.Permission(strings.TrimPrefix(r.Name, api.RouteNamePermPrefix))
 			if !perm.Valid() {

@@ -238,6 +238,13 @@ func (u *Users) SetPassword(ctx context.Context, id int64, hash string, keepSess
 	})
 }
 
+// RehashPassword replaces account id's password hash with one of the same
+// password under newer parameters; sessions stay.
+func (u *Users) RehashPassword(ctx context.Context, id int64, hash string) error {
+	_, err := u.s.w.ExecContext(ctx, "UPDATE users SET password_hash = ? WHERE id = ?", hash, id)
+	return classify(err, "rehash password of user %d", id)
+}
+
 // RecordLogin notes a successful sign-in.
 func (u *Users) RecordLogin(ctx context.Context, id int64) error {
 	_, err := u.s.w.ExecContext(ctx, "UPDATE users SET last_login_at = ? WHERE id = ?", formatTime(u.s.now()), id)

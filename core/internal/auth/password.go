@@ -1,0 +1,146 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// PasswordParams are argon2id's cost parameters.
+type PasswordParams struct {
+	// Memory in KiB.
+	Memory uint32
+	// Time is the number of passes over the memory.
+	Time uint32
+	// Threads is the degree of parallelism; it is part of the hash, so
+	// changing it changes the result.
+	Threads uint8
+}
+
+// DefaultPasswordParams are RFC 9106's second recommended option (§4):
+// 64 MiB, 3 passes, 4 lanes — about 50–100 ms on one core of a small
+// server, which is slow for a guesser and fine for a sign-in. Hashes carry
+// their parameters, so raising these later leaves old hashes verifiable and
+// they are rehashed at the next sign-in.
+var DefaultPasswordParams = PasswordParams{Memory: 64 * 1024, Time: 3, Threads: 4}
+
+const (
+	saltLen = 16
+	hashLen = 32
+	// Bounds on parameters read back from a stored hash, so a damaged row
+	// cannot make a sign-in allocate gigabytes.
+	maxMemoryKiB = 1024 * 1024
+	maxTime      = 32
+)
+
+var errBadHash = errors.New("stored password hash is not an argon2id PHC string")
+
+// hashPassword returns the PHC string of password:
+// $argon2id$v=19$m=65536,t=3,p=4$<salt>$<hash>, base64 without padding.
+func hashPassword(password string, p PasswordParams) (string, error) {
+	salt := make([]byte, saltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("password salt: %w", err)
+	}
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, hashLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// verifyPassword reports whether password matches the PHC string phc, in
+// time that does not depend on where the two differ, and whether the hash
+// was made with other parameters than want (and should be remade).
+func verifyPassword(password, phc string, want PasswordParams) (match, stale bool, err error) {
+	p, salt, key, err := parsePHC(phc)
+	if err != nil {
+		return false, false, err
+	}
+	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+	return subtle.ConstantTimeCompare(got, key) == 1, p != want, nil
+}
+
+func parsePHC(phc string) (PasswordParams, []byte, []byte, error) {
+	var p PasswordParams
+	parts := strings.Split(phc, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return p, nil, nil, errBadHash
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return p, nil, nil, fmt.Errorf("%w: version %q", errBadHash, parts[2])
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+		return p, nil, nil, fmt.Errorf("%w: parameters %q", errBadHash, parts[3])
+	}
+	if p.Memory < 8 || p.Memory > maxMemoryKiB || p.Time < 1 || p.Time > maxTime || p.Threads < 1 {
+		return p, nil, nil, fmt.Errorf("%w: parameters %q out of range", errBadHash, parts[3])
+	}
+	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
+	if err != nil || len(salt) < 8 {
+		return p, nil, nil, fmt.Errorf("%w: salt", errBadHash)
+	}
+	key, err := base64.RawStdEncoding.DecodeString(parts[5])
+	if err != nil || len(key) < 16 || len(key) > 64 {
+		return p, nil, nil, fmt.Errorf("%w: hash", errBadHash)
+	}
+	return p, salt, key, nil
+}
+
+// hasher runs argon2id with a bound on how many hashes run at once: each
+// takes Memory KiB, and a burst of sign-ins must not exhaust the host.
+type hasher struct {
+	params PasswordParams
+	slots  chan struct{}
+	// dummy is a hash of nothing in particular, verified against when the
+	// account does not exist, so that an unknown username takes as long as
+	// a wrong password and response times do not reveal which names exist.
+	dummy string
+}
+
+func newHasher(p PasswordParams, concurrent int) (*hasher, error) {
+	dummy, err := hashPassword("dbkeep: no such account", p)
+	if err != nil {
+		return nil, err
+	}
+	return &hasher{params: p, slots: make(chan struct{}, max(1, concurrent)), dummy: dummy}, nil
+}
+
+func (h *hasher) acquire(ctx context.Context) error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (h *hasher) release() { <-h.slots }
+
+func (h *hasher) hash(ctx context.Context, password string) (string, error) {
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer h.release()
+	return hashPassword(password, h.params)
+}
+
+// verify checks password against phc; an empty phc (no such account, or no
+// local password) is checked against the dummy and never matches.
+func (h *hasher) verify(ctx context.Context, password, phc string) (match, stale bool, err error) {
+	if err := h.acquire(ctx); err != nil {
+		return false, false, err
+	}
+	defer h.release()
+	if phc == "" {
+		verifyPassword(password, h.dummy, h.params)
+		return false, false, nil
+	}
+	return verifyPassword(password, phc, h.params)
+}
