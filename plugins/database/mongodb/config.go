@@ -107,11 +107,19 @@ func parseConfig(cfg spec.Config) (settings, error) {
 	if s.tlsInsecure, err = cfg.Bool(fieldTLSInsecure); err != nil {
 		errs.Add(fieldTLSInsecure, "must be true or false")
 	}
+	// Empty fields mean their defaults, also for callers that did not fill
+	// them in (the SDK does).
 	port, err := cfg.Int(fieldPort)
+	if cfg.String(fieldPort) == "" {
+		port, err = 27017, nil
+	}
 	if err != nil || port < 1 || port > 65535 {
 		errs.Add(fieldPort, "must be between 1 and 65535")
 	}
 	timeout, err := cfg.Int(fieldConnectTimeout)
+	if cfg.String(fieldConnectTimeout) == "" {
+		timeout, err = 10, nil
+	}
 	switch {
 	case err != nil:
 		errs.Add(fieldConnectTimeout, "must be a whole number of seconds")
