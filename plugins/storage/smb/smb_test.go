@@ -475,3 +475,58 @@ func TestFrameScanner(t *testing.T) {
 		t.Errorf("negotiated dialect %#x, want 0x311", got)
 	}
 }
+
+// TestDiskFull: an upload larger than the volume fails as "no space left",
+// and leaves nothing behind, so the space is free again. The share
+// SHARE-full is a 2 MiB volume (make test-services mounts a tmpfs for it).
+func TestDiskFull(t *testing.T) {
+	t.Parallel()
+	srv := smbServer(t)
+	cfg := srv.config("")
+	cfg["share"] = srv.share + "-full"
+	st := start(t)
+	u, err := st.Usage(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("usage of the small share: %v", err)
+	}
+	if u.TotalBytes > 64<<20 {
+		msg := "share " + cfg["share"] + " is not a small volume (make test-services mounts one where mount namespaces work)"
+		if testserver.CI() {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	_, err = st.Upload(t.Context(), cfg, storage.UploadRequest{Name: "set/big.sql", SizeHint: -1}, &failAfter{n: 8 << 20, err: io.EOF})
+	wantIs(t, "upload larger than the volume", err, spec.ErrNoSpace)
+	wantText(t, "upload larger than the volume", err, "set/big.sql", "full")
+	full := srv.mount(t, cfg["share"])
+	defer full.RemoveAll("set")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		entries, err := full.ReadDir("set")
+		if errors.Is(err, fs.ErrNotExist) || (err == nil && len(entries) == 0) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("left on the full volume: %d entries, %v", len(entries), err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// mount opens another share of the server for the test's own checks.
+func (srv server) mount(t *testing.T, share string) *smb2.Share {
+	t.Helper()
+	d := &smb2.Dialer{Initiator: &smb2.NTLMInitiator{User: srv.user, Password: srv.pass}}
+	sess, err := d.Dial(t.Context(), net.JoinHostPort(srv.host, srv.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := sess.Mount(share)
+	if err != nil {
+		sess.Logoff()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Umount(); sess.Logoff() })
+	return m
+}
