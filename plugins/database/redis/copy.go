@@ -39,6 +39,11 @@ func (c *copier) functions(ctx context.Context) error {
 	if err != nil || len(libs) == 0 {
 		return nil
 	}
+	if !c.target.whole() {
+		// Libraries belong to the instance, not to a logical database.
+		c.rep.Log(spec.LevelWarn, fmt.Sprintf("the dump holds %d function libraries; they are restored only into a whole instance, not into %s", len(libs), c.target))
+		return nil
+	}
 	payload, err := src.FunctionDump(ctx).Result()
 	if err != nil {
 		return fmt.Errorf("temporary redis-server: FUNCTION DUMP: %w", err)
