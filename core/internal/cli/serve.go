@@ -12,6 +12,7 @@ import (
 	"github.com/dbkeep/dbkeep/core/internal/api"
 	"github.com/dbkeep/dbkeep/core/internal/auth"
 	"github.com/dbkeep/dbkeep/core/internal/buildinfo"
+	"github.com/dbkeep/dbkeep/core/internal/configuration"
 	"github.com/dbkeep/dbkeep/core/internal/pluginhost"
 	"github.com/dbkeep/dbkeep/core/internal/server"
 	"github.com/dbkeep/dbkeep/webui"
@@ -77,6 +78,9 @@ func newServeCmd(g *globals) *cobra.Command {
 					Accounts: accounts,
 					Audit:    st.Audit(),
 					Logger:   logger.Named("api"),
+					Configuration: configuration.New(configuration.Options{
+						Store: st, Plugins: h, Loaded: rep,
+					}),
 				}),
 				UI:     webui.FS(),
 				Logger: logger,
