@@ -35,6 +35,9 @@ export DBKEEP_TEST_SMB_URL      ?= smb://dbkeep:dbkeep-secret@127.0.0.1:14445/db
 export DBKEEP_TEST_FTP_URL      ?= ftp://dbkeep:dbkeep-secret@127.0.0.1:12121
 export DBKEEP_TEST_FTPS_URL     ?= ftps://dbkeep:dbkeep-secret@127.0.0.1:12990?ca=$(TOOLS)/services/ftps-cert.pem
 export DBKEEP_TEST_WEBDAV_URL   ?= http://dbkeep:dbkeep-secret@127.0.0.1:18080
+# The same FTP and WebDAV folders, served read-only: permission errors.
+export DBKEEP_TEST_FTP_READONLY_URL    ?= ftp://dbkeep:dbkeep-secret@127.0.0.1:12122
+export DBKEEP_TEST_WEBDAV_READONLY_URL ?= http://dbkeep:dbkeep-secret@127.0.0.1:18081
 
 .PHONY: help build core plugins examples run test test-services test-e2e bench proto proto-check lint webui clean tools
 

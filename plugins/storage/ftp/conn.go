@@ -217,12 +217,11 @@ func explain(op, where, user string, err error) error {
 	var reply *textproto.Error
 	if errors.As(err, &reply) {
 		switch {
-		case reply.Code == statusInsufficientStorage || reply.Code == ftp.StatusExceededStorage:
+		case reply.Code == statusInsufficientStorage || reply.Code == ftp.StatusExceededStorage || fullWords(reply.Msg):
 			return fmt.Errorf("%s %s: the server's disk or quota is full (%d %s): %w", op, where, reply.Code, reply.Msg, spec.ErrNoSpace)
 		case reply.Code == ftp.StatusNotLoggedIn:
 			return fmt.Errorf("%s %s: the server says user %q is not logged in (%s): %w", op, where, user, reply.Msg, spec.ErrUnauthenticated)
-		case reply.Code == ftp.StatusBadFileName || reply.Code == ftp.StatusNotAvailable && deniedWords(reply.Msg) ||
-			reply.Code == ftp.StatusFileUnavailable && deniedWords(reply.Msg):
+		case reply.Code == ftp.StatusBadFileName || reply.Code/100 >= 4 && deniedWords(reply.Msg):
 			return fmt.Errorf("%s %s: access denied to user %q (%d %s): %w", op, where, user, reply.Code, reply.Msg, spec.ErrPermission)
 		case reply.Code == ftp.StatusFileUnavailable:
 			return fmt.Errorf("%s %s: no such object (%s): %w", op, where, reply.Msg, spec.ErrNotFound)
@@ -242,11 +241,23 @@ func explain(op, where, user string, err error) error {
 	return fmt.Errorf("%s %s: %w", op, where, err)
 }
 
+// fullWords reports whether a server's reply text speaks of a full disk,
+// which servers also report with 450, 451 or 550.
+func fullWords(msg string) bool {
+	m := strings.ToLower(msg)
+	for _, w := range []string{"no space", "disk full", "quota", "storage allocation", "insufficient storage"} {
+		if strings.Contains(m, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // deniedWords reports whether a server's reply text speaks of permission:
 // FTP's 550 means both "no such file" and "not allowed".
 func deniedWords(msg string) bool {
 	m := strings.ToLower(msg)
-	for _, w := range []string{"permission", "denied", "not allowed", "forbidden", "access", "read-only", "read only"} {
+	for _, w := range []string{"permission", "denied", "not allowed", "forbidden", "read-only", "read only"} {
 		if strings.Contains(m, w) {
 			return true
 		}

@@ -73,8 +73,9 @@ func (st *ftpstore) Upload(ctx context.Context, cfg spec.Config, req storage.Upl
 	counted := &countingReader{r: r}
 	// A concurrent Delete may remove the folder, empty, between making it
 	// and storing the temporary file: make it again and retry.
+	var mkErr error
 	for attempt := 0; ; attempt++ {
-		sess.mkdirAll(dir)
+		mkErr = sess.mkdirAll(dir)
 		err = sess.c.Stor(tmp, counted)
 		if err != nil && counted.n == 0 && counted.err == nil && isUnavailable(err) && attempt < 3 && ctx.Err() == nil {
 			continue
@@ -89,6 +90,11 @@ func (st *ftpstore) Upload(ctx context.Context, cfg spec.Config, req storage.Upl
 		if counted.err != nil {
 			// The source failed: that, not what it did to the transfer, is the news.
 			return storage.ObjectInfo{}, fmt.Errorf("upload %s: reading the data to store: %w", name, counted.err)
+		}
+		var reply *textproto.Error
+		if errors.As(mkErr, &reply) && deniedWords(reply.Msg) {
+			// The folder could not be made: that is why STOR failed.
+			err = mkErr
 		}
 		return storage.ObjectInfo{}, sess.fail(ctx, "upload", name, err)
 	}
@@ -105,17 +111,19 @@ func isUnavailable(err error) bool {
 	return errors.As(err, &reply) && reply.Code == ftp.StatusFileUnavailable
 }
 
-// mkdirAll makes dir and its parents inside the folder. Errors are ignored:
-// most mean "exists", and a folder that truly cannot be made fails the
-// upload's STOR with the server's reason.
-func (sess *session) mkdirAll(dir string) {
+// mkdirAll makes dir and its parents inside the folder, and returns the
+// error of the last folder it could not make. That error is only news when
+// the upload then fails: most mean "exists".
+func (sess *session) mkdirAll(dir string) error {
 	if dir == "" {
-		return
+		return nil
 	}
+	var last error
 	elems := strings.Split(dir, "/")
 	for i := range elems {
-		sess.c.MakeDir(strings.Join(elems[:i+1], "/"))
+		last = sess.c.MakeDir(strings.Join(elems[:i+1], "/"))
 	}
+	return last
 }
 
 // countingReader counts what passes and keeps the source's own error, which

@@ -570,10 +570,33 @@ func TestReplyMeanings(t *testing.T) {
 		{553, "Could not create file.", spec.ErrPermission},
 		{530, "Not logged in", spec.ErrUnauthenticated},
 		{421, "Service not available, closing control connection", spec.ErrUnavailable},
+		{450, "error during transfer: Read only file system", spec.ErrPermission},
+		{451, "error during transfer: no space left on device", spec.ErrNoSpace},
 	} {
 		err := explain("upload", "x", "u", &textproto.Error{Code: c.code, Msg: c.msg})
 		if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.msg) {
 			t.Errorf("%d %s: got %v, want %v with the server's words", c.code, c.msg, err, c.want)
 		}
 	}
+}
+
+// TestReadOnly: a server that lets the user read but not write fails Test
+// and uploads with a permission error carrying the server's words.
+func TestReadOnly(t *testing.T) {
+	t.Parallel()
+	srv := plainServer(t)
+	dir := srv.folder(t)
+	raw := testserver.Resolve(t, testserver.Server{Name: "read-only FTP", Env: "DBKEEP_TEST_FTP_READONLY_URL"})
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil || u.Port() == "" {
+		t.Fatalf("DBKEEP_TEST_FTP_READONLY_URL %q: want ftp://USER:PASS@HOST:PORT", raw)
+	}
+	pass, _ := u.User.Password()
+	cfg := spec.Config{"host": u.Hostname(), "port": u.Port(), "user": u.User.Username(), "password": pass, "tls": tlsNone, "path": dir}
+	st := start(t)
+	_, err = st.Test(t.Context(), cfg)
+	wantIs(t, "test on a read-only server", err, spec.ErrPermission)
+	wantText(t, "test on a read-only server", err, "access denied", "Read only")
+	_, err = st.Upload(t.Context(), cfg, storage.UploadRequest{Name: "set/db.sql", SizeHint: 1}, strings.NewReader("x"))
+	wantIs(t, "upload to a read-only server", err, spec.ErrPermission)
 }

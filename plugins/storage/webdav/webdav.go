@@ -39,7 +39,7 @@ func (st *davstore) Test(ctx context.Context, cfg spec.Config) (string, error) {
 	probe := storage.TempName()
 	if err := sess.put(probe, strings.NewReader("dbkeep write probe\n")); err != nil {
 		sess.c.Remove(probe)
-		return "", sess.fail(ctx, "write a probe file to", "", err)
+		return "", sess.fail(ctx, "write a probe file to", "", sess.refused(probe, err))
 	}
 	if err := sess.c.Remove(probe); err != nil {
 		return "", sess.fail(ctx, "remove the probe file from", "", err)
@@ -83,13 +83,32 @@ func (st *davstore) Upload(ctx context.Context, cfg spec.Config, req storage.Upl
 			// The source failed: that, not what it did to the request, is the news.
 			return storage.ObjectInfo{}, fmt.Errorf("upload %s: reading the data to store: %w", name, counted.err)
 		}
-		return storage.ObjectInfo{}, sess.fail(ctx, "upload", name, err)
+		return storage.ObjectInfo{}, sess.fail(ctx, "upload", name, sess.refused(tmp, err))
 	}
 	if err := sess.publish(tmp, name); err != nil {
 		sess.discard(ctx, cfg, tmp)
 		return storage.ObjectInfo{}, sess.fail(ctx, "upload", name, err)
 	}
 	return storage.ObjectInfo{Name: name, Size: counted.n}, nil
+}
+
+// refused explains a PUT answered 404, 405 or 409 although its folder
+// exists: servers answer so for a read-only account or share (rclone serve
+// webdav --read-only answers 404), not only for a missing folder.
+func (sess *session) refused(p string, err error) error {
+	code := status(err)
+	if code != http.StatusNotFound && code != http.StatusMethodNotAllowed && code != http.StatusConflict {
+		return err
+	}
+	dir := path.Dir(p)
+	if dir == "." {
+		dir = ""
+	}
+	if fi, serr := sess.c.Stat(dir); serr != nil || !fi.IsDir() {
+		return err
+	}
+	return fmt.Errorf("the server refuses to store files here (PUT answered %d %s although the folder exists): is the account or share read-only? %w",
+		code, http.StatusText(code), spec.ErrPermission)
 }
 
 // publish moves the complete temporary resource over the final name. A

@@ -405,3 +405,24 @@ func TestQuotaAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestReadOnly: a server that lets the user read but not write fails Test
+// and uploads with a permission error, whatever status it chose to say so.
+func TestReadOnly(t *testing.T) {
+	t.Parallel()
+	srv := davServer(t)
+	dir := srv.folder(t)
+	raw := testserver.Resolve(t, testserver.Server{Name: "read-only WebDAV", Env: "DBKEEP_TEST_WEBDAV_READONLY_URL"})
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		t.Fatalf("DBKEEP_TEST_WEBDAV_READONLY_URL %q: want http://USER:PASS@HOST:PORT[/PATH]", raw)
+	}
+	pass, _ := u.User.Password()
+	cfg := spec.Config{"url": (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String(), "user": u.User.Username(), "password": pass, "path": dir}
+	st := start(t)
+	_, err = st.Test(t.Context(), cfg)
+	wantIs(t, "test on a read-only server", err, spec.ErrPermission)
+	wantText(t, "test on a read-only server", err, "read-only")
+	_, err = st.Upload(t.Context(), cfg, storage.UploadRequest{Name: "db.sql", SizeHint: 1}, strings.NewReader("x"))
+	wantIs(t, "upload to a read-only server", err, spec.ErrPermission)
+}
