@@ -164,14 +164,20 @@ func CSRFToken(c fiber.Ctx) string {
 // request came over TLS, for the whole site.
 func SetSessionCookie(c fiber.Ctx, token string, expires time.Time) {
 	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: token, Path: "/", Expires: expires,
-		HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: c.Secure()})
+		HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: overTLS(c)})
 }
 
 // ClearSessionCookie tells the browser to drop the session cookie.
 func ClearSessionCookie(c fiber.Ctx) {
 	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", Expires: time.Unix(1, 0), MaxAge: -1,
-		HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: c.Secure()})
+		HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: overTLS(c)})
 }
+
+// overTLS reports whether the request came over TLS (or, when the app
+// trusts a proxy, was forwarded as https). Not c.Secure(): in Fiber v3.1.0
+// it compares the protocol version ("HTTP/1.1") with "https" and is never
+// true.
+func overTLS(c fiber.Ctx) bool { return c.Scheme() == "https" }
 
 // safeMethods do not change state and need no CSRF token.
 var safeMethods = map[string]bool{fiber.MethodGet: true, fiber.MethodHead: true, fiber.MethodOptions: true}
