@@ -29,6 +29,9 @@ export DBKEEP_TEST_MONGODB_URI  ?= mongodb://127.0.0.1:27017/
 export DBKEEP_TEST_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export DBKEEP_TEST_MYSQL_DSN    ?= mysql://root@127.0.0.1:3306/
 export DBKEEP_TEST_REDIS_URL    ?= redis://127.0.0.1:6379
+# The SSH server of the SQLite remote tests: its password, user key and host
+# key are files in the state folder that test-services makes.
+export DBKEEP_TEST_SSH_URL      ?= ssh://dbkeep-ssh@127.0.0.1:12022/?state=$(TOOLS)/services/sshd
 export DBKEEP_TEST_S3_URL       ?= http://dbkeep:dbkeep-secret@127.0.0.1:19000
 export DBKEEP_TEST_SFTP_URL     ?= sftp://dbkeep:dbkeep-secret@127.0.0.1:12222
 export DBKEEP_TEST_SMB_URL      ?= smb://dbkeep:dbkeep-secret@127.0.0.1:14445/dbkeep
