@@ -55,9 +55,13 @@ const (
 //     replay would break bounded memory. A failed upload fails; the engine
 //     restarts the object from the dump, and the storage contract
 //     guarantees the failed attempt left nothing under the name.
-//   - A Download that fails after it opened: the reader is the caller's,
-//     and what it already consumed cannot be handed back. Downloads are
-//     ranged, so a caller may reopen from the offset it reached.
+//
+// A Download that fails with a transient error after it opened is resumed:
+// the object is opened again (with retries) from the first byte not yet
+// delivered, and the caller reads on as if nothing happened. Failures that
+// follow one another without a byte delivered in between count against
+// p.Attempts. Should the object have been replaced in between, the bytes
+// would not match: the core verifies every download's SHA-256 anyway.
 //
 // List retried after some objects were already handed to fn skips those
 // names, so fn sees each object once; an error from fn itself is never
@@ -185,6 +189,14 @@ func (r *retrying) Upload(ctx context.Context, cfg spec.Config, req UploadReques
 }
 
 func (r *retrying) Download(ctx context.Context, cfg spec.Config, req DownloadRequest) (io.ReadCloser, error) {
+	rc, err := r.open(ctx, cfg, req)
+	if err != nil {
+		return nil, err
+	}
+	return &resuming{r: r, ctx: ctx, cfg: cfg, req: req, rc: rc}, nil
+}
+
+func (r *retrying) open(ctx context.Context, cfg spec.Config, req DownloadRequest) (io.ReadCloser, error) {
 	var rc io.ReadCloser
 	err := r.do(ctx, "download", func(int) (err error) {
 		rc, err = r.s.Download(ctx, cfg, req)
@@ -192,6 +204,95 @@ func (r *retrying) Download(ctx context.Context, cfg spec.Config, req DownloadRe
 	})
 	return rc, err
 }
+
+// resuming is a download that reopens its object where it broke off when
+// the stream fails with a transient error.
+type resuming struct {
+	r   *retrying
+	ctx context.Context
+	cfg spec.Config
+	req DownloadRequest
+	rc  io.ReadCloser
+	// read is how many bytes were delivered; broken holds the transient
+	// error that cut the stream, to act on at the next Read; failed is the
+	// error every Read returns once resuming gave up.
+	read           int64
+	broken, failed error
+	// stalls counts failures without a byte delivered in between.
+	stalls    int
+	readAtErr int64
+}
+
+func (d *resuming) Read(p []byte) (int, error) {
+	if d.failed != nil {
+		return 0, d.failed
+	}
+	if d.broken != nil {
+		if d.failed = d.resume(); d.failed != nil {
+			return 0, d.failed
+		}
+	}
+	n, err := d.rc.Read(p)
+	d.read += int64(n)
+	if err == nil || err == io.EOF || d.ctx.Err() != nil || !d.r.p.Transient(err) {
+		return n, err
+	}
+	d.broken = err
+	if n > 0 {
+		return n, nil // the bytes first; the resume at the next Read
+	}
+	return d.Read(p)
+}
+
+// resume reopens the object from the first byte not delivered.
+func (d *resuming) resume() error {
+	cause := d.broken
+	d.broken = nil
+	if d.read > d.readAtErr {
+		d.stalls = 0
+	}
+	d.stalls++
+	d.readAtErr = d.read
+	if d.stalls >= d.r.p.Attempts {
+		return fmt.Errorf("%w (the download broke off %d times in a row at byte %d)", cause, d.stalls, d.req.Offset+d.read)
+	}
+	d.rc.Close()
+	d.rc = io.NopCloser(eofReader{}) // closed once only, whatever follows
+	req := d.req
+	req.Offset += d.read
+	if req.Length > 0 {
+		req.Length -= d.read
+		if req.Length <= 0 {
+			d.rc = io.NopCloser(eofReader{}) // every byte asked for was delivered
+			return nil
+		}
+	}
+	// Breaking off again at once: wait as between attempts.
+	var wait time.Duration
+	if d.stalls > 1 {
+		wait = jitter(min(d.r.p.InitialDelay<<(d.stalls-2), d.r.p.MaxDelay))
+	}
+	if d.r.p.OnRetry != nil {
+		d.r.p.OnRetry("download", d.stalls, cause, wait)
+	}
+	if wait > 0 {
+		if err := d.r.p.sleep(d.ctx, wait); err != nil {
+			return fmt.Errorf("%w (gave up resuming: %v)", cause, err)
+		}
+	}
+	rc, err := d.r.open(d.ctx, d.cfg, req)
+	if err != nil {
+		return fmt.Errorf("resume the download at byte %d after %v: %w", req.Offset, cause, err)
+	}
+	d.rc = rc
+	return nil
+}
+
+func (d *resuming) Close() error { return d.rc.Close() }
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 func (r *retrying) List(ctx context.Context, cfg spec.Config, prefix string, fn func(ObjectInfo) error) error {
 	seen := map[string]bool{}
