@@ -49,12 +49,11 @@ const (
 // ErrPermission, ErrUnauthenticated, ErrInvalidArgument, ErrNoSpace, an
 // invalid configuration) and the caller's cancellation end the call at once.
 //
-// Not retried, on purpose:
-//   - Upload: its source is a one-shot stream (a dump being compressed and
-//     encrypted on the fly) that cannot be rewound, and holding a copy to
-//     replay would break bounded memory. A failed upload fails; the engine
-//     restarts the object from the dump, and the storage contract
-//     guarantees the failed attempt left nothing under the name.
+// Upload is not retried, on purpose: its source is a one-shot stream (a
+// dump being compressed and encrypted on the fly) that cannot be rewound,
+// and holding a copy to replay would break bounded memory. A failed upload
+// fails; the engine restarts the object from the dump, and the storage
+// contract guarantees the failed attempt left nothing under the name.
 //
 // A Download that fails with a transient error after it opened is resumed:
 // the object is opened again (with retries) from the first byte not yet
