@@ -49,6 +49,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvProbing(t, 20*time.Second)
+}
+
+// newEnvProbing is newEnv with the given bound on calls through plugins.
+func newEnvProbing(t *testing.T, probeTimeout time.Duration) *env {
+	t.Helper()
 	dir := t.TempDir()
 	key, err := seal.GenerateKey()
 	if err != nil {
@@ -75,7 +81,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := configuration.New(configuration.Options{Store: st, Plugins: testHost, Loaded: testLoaded, ProbeTimeout: 20 * time.Second})
+	svc := configuration.New(configuration.Options{Store: st, Plugins: testHost, Loaded: testLoaded, ProbeTimeout: probeTimeout})
 	app := fiber.New(fiber.Config{ErrorHandler: api.ErrorHandler})
 	api.New(api.Deps{Auth: allowAll{}, Audit: st.Audit(), Configuration: svc}).Mount(app)
 	return &env{t: t, app: app, st: st, dir: dir}

@@ -2,7 +2,9 @@ package configuration
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 	"time"
@@ -181,7 +183,11 @@ func (c *Connections) plugin(ctx context.Context, errs *spec.ValidationError, id
 		return spec.Description{}, false
 	}
 	desc, err := c.s.plugins.Start(ctx, id)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		errs.Add("pluginId", fmt.Sprintf("no plugin %s is installed (GET /api/v1/plugins lists them)", id))
+		return spec.Description{}, false
+	case err != nil:
 		errs.Add("pluginId", fmt.Sprintf("plugin %s cannot be used: %v", id, err))
 		return spec.Description{}, false
 	}

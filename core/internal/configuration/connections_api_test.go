@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dbkeep/dbkeep/core/internal/configuration"
 	"github.com/dbkeep/dbkeep/core/internal/store"
@@ -68,7 +69,34 @@ func TestSourceTestFailureReadsWell(t *testing.T) {
 	if !strings.Contains(a.Error.Message, `source "Gone"`) || !strings.Contains(a.Error.Message, "database-sqlite") {
 		t.Errorf("message %q should name the source and the plugin", a.Error.Message)
 	}
+	if strings.HasSuffix(a.Error.Message, ": unavailable") {
+		t.Errorf("message %q ends in the sentinel's bare word", a.Error.Message)
+	}
 	t.Logf("answer: %d %s: %s", a.Status, a.Error.Code, a.Error.Message)
+}
+
+// A far side that does not answer is cut off at the probe timeout, and the
+// answer says so in words.
+func TestProbeTimeout(t *testing.T) {
+	e := newEnvProbing(t, 700*time.Millisecond)
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(slow.Close)
+	t.Cleanup(func() { close(release) })
+	ch := e.channel("Slow", slow.URL)
+	start := time.Now()
+	a := e.call("POST", fmt.Sprintf("/notification-channels/%d/test", ch.ID), nil)
+	if a.Status != 504 || a.Error == nil || !strings.Contains(a.Error.Message, "no answer within 700ms") {
+		t.Fatalf("slow receiver: %d %s, want 504 saying no answer within 700ms", a.Status, a.Raw)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the call took %s despite the 700ms bound", took)
+	}
 }
 
 func TestConnectionValidationNamesFields(t *testing.T) {
@@ -84,7 +112,7 @@ func TestConnectionValidationNamesFields(t *testing.T) {
 		{"missing name", map[string]any{"pluginId": "database-sqlite", "config": map[string]any{"path": path}}, "name", "is required"},
 		{"missing plugin", map[string]any{"name": "a", "config": map[string]any{"path": path}}, "pluginId", "is required"},
 		{"plugin of another kind", map[string]any{"name": "a", "pluginId": "storage-local", "config": map[string]any{"path": path}}, "pluginId", "needs a database plugin"},
-		{"plugin not installed", map[string]any{"name": "a", "pluginId": "database-nope", "config": map[string]any{}}, "pluginId", "cannot be used"},
+		{"plugin not installed", map[string]any{"name": "a", "pluginId": "database-nope", "config": map[string]any{}}, "pluginId", "no plugin database-nope is installed"},
 		{"missing required config field", map[string]any{"name": "a", "pluginId": "database-sqlite", "config": map[string]any{}}, "config.path", "is required"},
 		{"unknown config field", map[string]any{"name": "a", "pluginId": "database-sqlite", "config": map[string]any{"path": path, "port": 1}}, "config.port", "not a field of this plugin"},
 		{"config value an object", map[string]any{"name": "a", "pluginId": "database-sqlite", "config": map[string]any{"path": map[string]any{}}}, "config.path", "not an object"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dbkeep/dbkeep/sdk/notification"
@@ -171,7 +172,42 @@ func (c *Connections) SendTest(ctx context.Context, id int64) error {
 // probeError says which connection failed through which plugin, in words,
 // keeping err matchable.
 func (c *Connections) probeError(what, name, pluginID string, err error) error {
-	return fmt.Errorf("%s %s %q (plugin %s): %w", what, c.noun, name, pluginID, timeoutWords(err, c.s.probeTimeout))
+	err = timeoutWords(err, c.s.probeTimeout)
+	return &wordedError{
+		msg: fmt.Sprintf("%s %s %q (plugin %s): %s", what, c.noun, name, pluginID, withoutSentinel(err)),
+		err: err,
+	}
+}
+
+// wordedError is an error whose message was rewritten for people and whose
+// chain is the original's, so the API still maps it by its sentinel.
+type wordedError struct {
+	msg string
+	err error
+}
+
+func (e *wordedError) Error() string { return e.msg }
+func (e *wordedError) Unwrap() error { return e.err }
+
+// pluginSentinels are the errors a plugin's answer wraps; the SDK appends
+// their text ("…: connection refused: unavailable"), which says nothing
+// more to a person than the sentence before it.
+var pluginSentinels = []error{
+	spec.ErrNotFound, spec.ErrAlreadyExists, spec.ErrPermission, spec.ErrUnauthenticated,
+	spec.ErrNoSpace, spec.ErrUnavailable, spec.ErrUnsupported, spec.ErrInvalidArgument,
+}
+
+// withoutSentinel is err's text without a trailing sentinel's words.
+func withoutSentinel(err error) string {
+	text := err.Error()
+	for _, s := range pluginSentinels {
+		if errors.Is(err, s) {
+			if t, found := strings.CutSuffix(text, ": "+s.Error()); found && t != "" {
+				return t
+			}
+		}
+	}
+	return text
 }
 
 // timeoutWords replaces the bare "context deadline exceeded" of a call that
