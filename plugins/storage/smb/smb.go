@@ -217,7 +217,7 @@ func (st *smbstore) Download(ctx context.Context, cfg spec.Config, req storage.D
 	if req.Length > 0 {
 		r = io.LimitReader(f, req.Length)
 	}
-	return &download{r: r, f: f, conn: conn}, nil
+	return &download{r: r, f: f, conn: conn, ctx: ctx, name: name}, nil
 }
 
 // download reads one file; closing it ends the call's connection.
@@ -225,9 +225,19 @@ type download struct {
 	r    io.Reader
 	f    io.Closer
 	conn *session
+	ctx  context.Context
+	name string
 }
 
-func (d *download) Read(p []byte) (int, error) { return d.r.Read(p) }
+// Read gives a failure its meaning, as any other call's: a connection lost
+// mid-stream is spec.ErrUnavailable, which a caller may resume from.
+func (d *download) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = d.conn.fail(d.ctx, "download", d.name, err)
+	}
+	return n, err
+}
 
 func (d *download) Close() error {
 	d.f.Close()
