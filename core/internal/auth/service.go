@@ -66,8 +66,8 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	// Two hashes at once per two cores: sign-ins queue instead of taking
-	// every core and Memory KiB each.
+	// Hashes run on at most half the cores at once: a burst of sign-ins
+	// queues instead of taking every core and Memory KiB each.
 	h, err := newHasher(params, max(1, runtime.GOMAXPROCS(0)/2))
 	if err != nil {
 		return nil, err
