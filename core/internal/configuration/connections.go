@@ -53,11 +53,25 @@ type ConnectionInput struct {
 	ClearSecrets []string `json:"clearSecrets,omitempty"`
 }
 
-func view(c store.Connection) Connection {
-	return Connection{
-		ID: c.ID, Name: c.Name, PluginID: c.PluginID, Config: c.Masked(),
-		SecretsSet: slices.Clone(c.SecretFields), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+// view is conn as the API shows it. Beyond the fields stored sealed, it
+// masks any field the plugin's schema (as loaded at start) marks secret
+// now: a plugin upgrade that turns a plain field into a secret must not
+// leave the old value readable until the connection is next saved.
+func (c *Connections) view(conn store.Connection) Connection {
+	v := Connection{
+		ID: conn.ID, Name: conn.Name, PluginID: conn.PluginID, Config: conn.Masked(),
+		SecretsSet: slices.Clone(conn.SecretFields), CreatedAt: conn.CreatedAt, UpdatedAt: conn.UpdatedAt,
 	}
+	if schema, ok := c.s.loadedSchema(conn.PluginID); ok {
+		for name, value := range v.Config {
+			if f, known := schema.Field(name); known && f.IsSecret() && value != "" && value != spec.Mask {
+				v.Config[name] = spec.Mask
+				v.SecretsSet = append(v.SecretsSet, name)
+			}
+		}
+		slices.Sort(v.SecretsSet)
+	}
+	return v
 }
 
 // List returns one page of connections and the total.
@@ -68,7 +82,7 @@ func (c *Connections) List(ctx context.Context, p store.Page) ([]Connection, int
 	}
 	out := make([]Connection, len(conns))
 	for i, conn := range conns {
-		out[i] = view(conn)
+		out[i] = c.view(conn)
 	}
 	return out, total, nil
 }
@@ -79,7 +93,7 @@ func (c *Connections) Get(ctx context.Context, id int64) (Connection, error) {
 	if err != nil {
 		return Connection{}, err
 	}
-	return view(conn), nil
+	return c.view(conn), nil
 }
 
 // Create checks in and stores it.
@@ -108,7 +122,7 @@ func (c *Connections) Create(ctx context.Context, in ConnectionInput) (Connectio
 	if err != nil {
 		return Connection{}, nameTaken(err, c.noun)
 	}
-	return view(conn), nil
+	return c.view(conn), nil
 }
 
 // Update checks in against the stored connection and replaces it. Secrets
@@ -153,7 +167,7 @@ func (c *Connections) Update(ctx context.Context, id int64, in ConnectionInput) 
 	if err != nil {
 		return Connection{}, nameTaken(err, c.noun)
 	}
-	return view(conn), nil
+	return c.view(conn), nil
 }
 
 // Delete removes connection id; one a job uses (or, for a destination, one
@@ -166,7 +180,7 @@ func (c *Connections) Delete(ctx context.Context, id int64) (Connection, error) 
 	if err := c.repo.Delete(ctx, id); err != nil {
 		return Connection{}, c.s.inUse(ctx, err, c.ref, id)
 	}
-	return view(conn), nil
+	return c.view(conn), nil
 }
 
 // plugin checks that id names an installed, loadable plugin of the

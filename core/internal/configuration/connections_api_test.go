@@ -314,3 +314,22 @@ func assertNoSecret(t *testing.T, s string, secrets ...string) {
 		}
 	}
 }
+
+// A value stored in clear under a field the plugin's schema now marks
+// secret (a plugin upgrade) is masked all the same.
+func TestFieldSecretNowIsMasked(t *testing.T) {
+	e := newEnv(t)
+	const old = "stored-before-it-was-secret"
+	c, err := e.st.NotificationChannels().Create(t.Context(), store.ConnectionInput{Name: "Legacy", PluginID: "notification-webhook",
+		Schema: spec.Schema{}, Config: spec.Config{"url": "http://127.0.0.1:9/", "secret": old}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got configuration.Connection
+	a := e.must(200, "GET", fmt.Sprintf("/notification-channels/%d", c.ID), nil, &got)
+	assertNoSecret(t, a.Raw, old)
+	assertNoSecret(t, e.must(200, "GET", "/notification-channels", nil, nil).Raw, old)
+	if got.Config["secret"] != spec.Mask || strings.Join(got.SecretsSet, ",") != "secret" {
+		t.Errorf("config %v secretsSet %v, want the field masked and listed", got.Config, got.SecretsSet)
+	}
+}

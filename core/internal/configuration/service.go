@@ -87,3 +87,13 @@ func (s *Service) Settings() *Settings { return &Settings{s: s} }
 
 // Plugins lists the installed plugins.
 func (s *Service) Plugins() *Plugins { return &Plugins{s: s} }
+
+// loadedSchema is the configuration schema plugin id described at start.
+func (s *Service) loadedSchema(id string) (spec.Schema, bool) {
+	for _, e := range s.loaded.Loaded {
+		if e.ID == id && e.Description != nil {
+			return e.Description.Schema, true
+		}
+	}
+	return spec.Schema{}, false
+}
