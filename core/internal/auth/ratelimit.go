@@ -59,16 +59,64 @@ func newLimiter(p LimitParams, now func() time.Time) *limiter {
 	return &limiter{p: p, now: now, ip: map[string][]time.Time{}, account: map[string][]time.Time{}}
 }
 
-// check returns a *RateLimitError when ip or account is over its limit.
-func (l *limiter) check(ip, account string) error {
+// attempt is a sign-in attempt admitted by begin. It counts as a failure
+// from the moment it is admitted, so that many attempts sent at once cannot
+// all pass the check before the first has failed; its outcome may then take
+// it back.
+type attempt struct {
+	l           *limiter
+	ip, account string
+	at          time.Time
+}
+
+// begin admits an attempt, or refuses it with a *RateLimitError when ip or
+// account is at its limit.
+func (l *limiter) begin(ip, account string) (*attempt, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	wait := max(l.waitLocked(l.ip, ip, l.p.PerIP, now), l.waitLocked(l.account, accountKey(account), l.p.PerAccount, now))
+	account = accountKey(account)
+	wait := max(l.waitLocked(l.ip, ip, l.p.PerIP, now), l.waitLocked(l.account, account, l.p.PerAccount, now))
 	if wait > 0 {
-		return &RateLimitError{RetryAfter: wait}
+		return nil, &RateLimitError{RetryAfter: wait}
 	}
-	return nil
+	l.addLocked(l.ip, ip, l.p.PerIP, now)
+	l.addLocked(l.account, account, l.p.PerAccount, now)
+	return &attempt{l: l, ip: ip, account: account, at: now}, nil
+}
+
+// failed: the credentials were wrong; the attempt stays counted.
+func (a *attempt) failed() {}
+
+// succeeded: the owner got in. The account's failures are forgotten; the
+// address keeps its earlier ones.
+func (a *attempt) succeeded() {
+	a.l.mu.Lock()
+	defer a.l.mu.Unlock()
+	removeTime(a.l.ip, a.ip, a.at)
+	delete(a.l.account, a.account)
+}
+
+// abandoned: the attempt could not be judged (the database failed, the
+// client went away); it does not count.
+func (a *attempt) abandoned() {
+	a.l.mu.Lock()
+	defer a.l.mu.Unlock()
+	removeTime(a.l.ip, a.ip, a.at)
+	removeTime(a.l.account, a.account, a.at)
+}
+
+func removeTime(m map[string][]time.Time, key string, at time.Time) {
+	times := m[key]
+	for i := len(times) - 1; i >= 0; i-- {
+		if times[i].Equal(at) {
+			m[key] = append(times[:i:i], times[i+1:]...)
+			break
+		}
+	}
+	if len(m[key]) == 0 {
+		delete(m, key)
+	}
 }
 
 // waitLocked is how long until key has fewer than limit failures in the
@@ -80,22 +128,6 @@ func (l *limiter) waitLocked(m map[string][]time.Time, key string, limit int, no
 	}
 	// The (len-limit+1)th oldest failure must leave the window.
 	return times[len(times)-limit].Add(l.p.Window).Sub(now)
-}
-
-// fail records a failed attempt.
-func (l *limiter) fail(ip, account string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	l.addLocked(l.ip, ip, l.p.PerIP, now)
-	l.addLocked(l.account, accountKey(account), l.p.PerAccount, now)
-}
-
-// succeed forgets the account's failures: its owner got in.
-func (l *limiter) succeed(account string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.account, accountKey(account))
 }
 
 func (l *limiter) addLocked(m map[string][]time.Time, key string, limit int, now time.Time) {

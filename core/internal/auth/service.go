@@ -106,14 +106,15 @@ func (a NewAccount) validate() error {
 // every permission, with the account in it. Once any account exists it
 // fails with ErrSetupDone, even when two setups race.
 func (s *Service) Setup(ctx context.Context, a NewAccount) (store.User, error) {
-	if err := a.validate(); err != nil {
-		return store.User{}, err
-	}
+	// Checked first (and again in the transaction): once done, setup
+	// answers "done" whatever it is sent, and costs no hashing.
 	if needed, err := s.SetupNeeded(ctx); err != nil {
 		return store.User{}, err
 	} else if !needed {
-		// Checked before hashing too, so a finished setup costs nothing.
 		return store.User{}, ErrSetupDone
+	}
+	if err := a.validate(); err != nil {
+		return store.User{}, err
 	}
 	hash, err := s.hasher.hash(ctx, a.Password)
 	if err != nil {

@@ -58,22 +58,25 @@ func (s *Service) Login(ctx context.Context, cr Credentials, from Client) (Login
 	if err := v.Err(); err != nil {
 		return Login{}, err
 	}
-	if err := s.limiter.check(from.IP, cr.Username); err != nil {
+	try, err := s.limiter.begin(from.IP, cr.Username)
+	if err != nil {
 		return Login{}, err
 	}
 	u, hash, err := s.st.Users().Credentials(ctx, cr.Username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		try.abandoned()
 		return Login{}, err
 	}
 	match, stale, err := s.hasher.verify(ctx, cr.Password, hash)
 	if err != nil {
+		try.abandoned()
 		return Login{}, err
 	}
 	if !match {
-		s.limiter.fail(from.IP, cr.Username)
+		try.failed()
 		return Login{}, ErrUnauthenticated
 	}
-	s.limiter.succeed(cr.Username)
+	try.succeeded()
 	if u.Disabled {
 		// Said only to someone who knows the password.
 		return Login{}, fmt.Errorf("%w: the account is disabled", ErrUnauthenticated)

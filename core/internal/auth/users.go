@@ -148,21 +148,25 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, by *Principal, current,
 	if err := v.Err(); err != nil {
 		return err
 	}
-	if err := s.limiter.check("", by.Username); err != nil {
+	try, err := s.limiter.begin("", by.Username)
+	if err != nil {
 		return err
 	}
 	hash, err := s.st.Users().PasswordHash(ctx, by.UserID)
 	if err != nil {
+		try.abandoned()
 		return err
 	}
 	match, _, err := s.hasher.verify(ctx, current, hash)
 	if err != nil {
+		try.abandoned()
 		return err
 	}
 	if !match {
-		s.limiter.fail("", by.Username)
+		try.failed()
 		return &spec.ValidationError{Fields: []spec.FieldError{{Field: "currentPassword", Message: "is not your current password"}}}
 	}
+	try.succeeded()
 	newHash, err := s.hasher.hash(ctx, next)
 	if err != nil {
 		return err
