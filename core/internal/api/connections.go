@@ -15,10 +15,11 @@ import (
 type connectionKind struct {
 	// path is the collection's path: "/sources".
 	path string
-	// resource names the audit actions ("sources.create") and targets.
-	resource    string
-	read, write auth.Permission
-	service     func(*configuration.Service) *configuration.Connections
+	// resource names the audit actions ("sources.create"); target the
+	// audit target type ("source").
+	resource, target string
+	read, write      auth.Permission
+	service          func(*configuration.Service) *configuration.Connections
 }
 
 // connectionCRUD is the list, get, create, update and delete routes of k.
@@ -91,7 +92,7 @@ func (a *API) createConnection(k connectionKind) fiber.Handler {
 		if err != nil {
 			return fail(c, err)
 		}
-		a.audit(c, k.resource+".create", k.resource, conn.ID, connectionDetails(conn, in))
+		a.audit(c, k.resource+".create", k.target, conn.ID, connectionDetails(conn, in))
 		return created(c, conn)
 	}
 }
@@ -114,7 +115,7 @@ func (a *API) updateConnection(k connectionKind) fiber.Handler {
 		if err != nil {
 			return fail(c, err)
 		}
-		a.audit(c, k.resource+".update", k.resource, conn.ID, connectionDetails(conn, in))
+		a.audit(c, k.resource+".update", k.target, conn.ID, connectionDetails(conn, in))
 		return ok(c, conn)
 	}
 }
@@ -133,7 +134,7 @@ func (a *API) deleteConnection(k connectionKind) fiber.Handler {
 		if err != nil {
 			return fail(c, err)
 		}
-		a.audit(c, k.resource+".delete", k.resource, conn.ID, map[string]any{"name": conn.Name, "pluginId": conn.PluginID})
+		a.audit(c, k.resource+".delete", k.target, conn.ID, map[string]any{"name": conn.Name, "pluginId": conn.PluginID})
 		return done(c, "deleted")
 	}
 }

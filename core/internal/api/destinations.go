@@ -8,7 +8,7 @@ import (
 )
 
 var destinations = connectionKind{
-	path: "/destinations", resource: "destinations", read: auth.DestinationsRead, write: auth.DestinationsWrite,
+	path: "/destinations", resource: "destinations", target: "destination", read: auth.DestinationsRead, write: auth.DestinationsWrite,
 	service: (*configuration.Service).Destinations,
 }
 

@@ -72,7 +72,7 @@ func (a *API) createProfile(c fiber.Ctx) error {
 	if err != nil {
 		return fail(c, err)
 	}
-	a.audit(c, "encryption-profiles.create", "encryption-profiles", ep.ID, map[string]any{"name": ep.Name, "keyId": ep.KeyID})
+	a.audit(c, "encryption-profiles.create", "encryption-profile", ep.ID, map[string]any{"name": ep.Name, "keyId": ep.KeyID})
 	return created(c, ep)
 }
 
@@ -93,7 +93,7 @@ func (a *API) updateProfile(c fiber.Ctx) error {
 	if err != nil {
 		return fail(c, err)
 	}
-	a.audit(c, "encryption-profiles.update", "encryption-profiles", ep.ID, map[string]any{"name": ep.Name})
+	a.audit(c, "encryption-profiles.update", "encryption-profile", ep.ID, map[string]any{"name": ep.Name})
 	return ok(c, ep)
 }
 
@@ -110,6 +110,6 @@ func (a *API) deleteProfile(c fiber.Ctx) error {
 	if err != nil {
 		return fail(c, err)
 	}
-	a.audit(c, "encryption-profiles.delete", "encryption-profiles", ep.ID, map[string]any{"name": ep.Name, "keyId": ep.KeyID})
+	a.audit(c, "encryption-profiles.delete", "encryption-profile", ep.ID, map[string]any{"name": ep.Name, "keyId": ep.KeyID})
 	return done(c, "deleted")
 }

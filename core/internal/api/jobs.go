@@ -72,7 +72,7 @@ func (a *API) createJob(c fiber.Ctx) error {
 	if err != nil {
 		return fail(c, err)
 	}
-	a.audit(c, "jobs.create", "jobs", job.ID, jobDetails(job))
+	a.audit(c, "jobs.create", "job", job.ID, jobDetails(job))
 	return created(c, job)
 }
 
@@ -93,7 +93,7 @@ func (a *API) updateJob(c fiber.Ctx) error {
 	if err != nil {
 		return fail(c, err)
 	}
-	a.audit(c, "jobs.update", "jobs", job.ID, jobDetails(job))
+	a.audit(c, "jobs.update", "job", job.ID, jobDetails(job))
 	return ok(c, job)
 }
 
@@ -110,7 +110,7 @@ func (a *API) deleteJob(c fiber.Ctx) error {
 	if err != nil {
 		return fail(c, err)
 	}
-	a.audit(c, "jobs.delete", "jobs", job.ID, map[string]any{"name": job.Name, "slug": job.Slug})
+	a.audit(c, "jobs.delete", "job", job.ID, map[string]any{"name": job.Name, "slug": job.Slug})
 	return done(c, "deleted")
 }
 

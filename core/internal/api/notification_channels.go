@@ -8,7 +8,7 @@ import (
 )
 
 var notificationChannels = connectionKind{
-	path: "/notification-channels", resource: "notification-channels",
+	path: "/notification-channels", resource: "notification-channels", target: "notification-channel",
 	read: auth.NotificationsRead, write: auth.NotificationsWrite,
 	service: (*configuration.Service).NotificationChannels,
 }
@@ -34,6 +34,6 @@ func (a *API) testNotificationChannel(c fiber.Ctx) error {
 	if err := svc.SendTest(c.Context(), id); err != nil {
 		return fail(c, err)
 	}
-	a.audit(c, "notification-channels.test", "notification-channels", id, nil)
+	a.audit(c, "notification-channels.test", "notification-channel", id, nil)
 	return done(c, "test notification sent")
 }

@@ -8,7 +8,7 @@ import (
 )
 
 var sources = connectionKind{
-	path: "/sources", resource: "sources", read: auth.SourcesRead, write: auth.SourcesWrite,
+	path: "/sources", resource: "sources", target: "source", read: auth.SourcesRead, write: auth.SourcesWrite,
 	service: (*configuration.Service).Sources,
 }
 
