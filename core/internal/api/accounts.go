@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"strconv"
 
 	"github.com/gofiber/fiber/v3"
@@ -10,7 +11,7 @@ import (
 
 // accountRoutes: users, groups, API keys, audit, the permission catalogue.
 func (a *API) accountRoutes() []route {
-	return []route{
+	return a.needAccounts([]route{
 		get("/permissions", Authenticated(), a.permissions),
 
 		get("/users", Requires(auth.UsersRead), a.listUsers),
@@ -35,7 +36,22 @@ func (a *API) accountRoutes() []route {
 		del("/api-keys/:id", Requires(auth.APIKeysWrite), a.revokeKey),
 
 		get("/audit", Requires(auth.AuditRead), a.listAudit),
+	})
+}
+
+// needAccounts answers 500 instead of panicking when the API was built
+// without the accounts service (a wiring mistake, reported on first use).
+func (a *API) needAccounts(routes []route) []route {
+	for i, r := range routes {
+		h := r.handler
+		routes[i].handler = func(c fiber.Ctx) error {
+			if a.d.Accounts == nil || a.d.Audit == nil {
+				return fail(c, errors.New("api: the accounts service or the audit log is not configured"))
+			}
+			return h(c)
+		}
 	}
+	return routes
 }
 
 func (a *API) permissions(c fiber.Ctx) error {

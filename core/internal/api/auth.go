@@ -15,7 +15,7 @@ import (
 // authRoutes: first-run setup, sign-in and sign-out, and what concerns the
 // signed-in caller only.
 func (a *API) authRoutes() []route {
-	return []route{
+	return a.needAccounts([]route{
 		get("/auth/setup", Public(), a.setupStatus),
 		post("/auth/setup", Public(), a.setup),
 		post("/auth/login", Public(), a.login),
@@ -24,7 +24,7 @@ func (a *API) authRoutes() []route {
 		put("/auth/me/password", Authenticated(), a.changeOwnPassword),
 		get("/auth/me/api-keys", Authenticated(), a.listOwnKeys),
 		del("/auth/me/api-keys/:id", Authenticated(), a.revokeOwnKey),
-	}
+	})
 }
 
 type setupStatus struct {
