@@ -17,7 +17,7 @@ func fieldsOf(t *testing.T, body []byte) []string {
 	t.Helper()
 	var env struct {
 		Error struct {
-			Code   string           `json:"code"`
+			Code   string            `json:"code"`
 			Fields []spec.FieldError `json:"fields"`
 		}
 	}
