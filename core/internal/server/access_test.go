@@ -194,13 +194,18 @@ func errorCode(t *testing.T, body []byte) string {
 }
 
 // TestEveryProtectedRoute walks Fiber's route table: every route that is
-// not public answers 401 without credentials, and every route requiring a
-// permission answers 403 to an API key holding every other permission.
+// not public answers 401 without credentials (and with an unknown key), and
+// every route requiring a permission answers 403 to an API key, and to a
+// signed-in session with its CSRF token, holding every other permission.
+// Path parameters are filled with 1.
 func TestEveryProtectedRoute(t *testing.T) {
 	ts := newTestServer(t)
 	admin := ts.login("admin", adminPassword)
+	// For each permission, an API key and a session (a user in a group)
+	// holding every other one.
 	keys := map[auth.Permission]string{}
-	for _, p := range auth.All() {
+	sessions := map[auth.Permission]*creds{}
+	for i, p := range auth.All() {
 		var others []auth.Permission
 		for _, o := range auth.All() {
 			if o != p {
@@ -208,6 +213,13 @@ func TestEveryProtectedRoute(t *testing.T) {
 			}
 		}
 		_, keys[p] = ts.key(admin, "all but "+string(p), others, nil)
+		var u struct{ Data store.User }
+		name, password := fmt.Sprintf("user%d", i), fmt.Sprintf("password of user %d", i)
+		ts.mustCall(admin, "POST", "/users", map[string]string{"username": name, "password": password}, 201, &u)
+		var g struct{ Data store.Group }
+		ts.mustCall(admin, "POST", "/groups", map[string]any{"name": "all but " + string(p), "permissions": others}, 201, &g)
+		ts.mustCall(admin, "PUT", fmt.Sprintf("/groups/%d/members/%d", g.Data.ID, u.Data.ID), nil, 200, nil)
+		sessions[p] = ts.login(name, password)
 	}
 	param := regexp.MustCompile(`:[A-Za-z]+`)
 	checked := 0
@@ -231,7 +243,11 @@ func TestEveryProtectedRoute(t *testing.T) {
 			}
 			status, body = ts.call(&creds{key: keys[auth.Permission(perm)]}, r.Method, path, nil)
 			if status != 403 || errorCode(t, body) != api.CodeForbidden {
-				t.Errorf("with every permission but %s: %d %s, want 403", perm, status, body)
+				t.Errorf("with a key holding every permission but %s: %d %s, want 403", perm, status, body)
+			}
+			status, body = ts.call(sessions[auth.Permission(perm)], r.Method, path, nil)
+			if status != 403 || errorCode(t, body) != api.CodeForbidden {
+				t.Errorf("with a session holding every permission but %s: %d %s, want 403", perm, status, body)
 			}
 		})
 		checked++
