@@ -24,6 +24,11 @@ func (e *engine) ValidateConfig(_ context.Context, cfg spec.Config) error {
 	var errs spec.ValidationError
 	if p := cfg.String(fieldPath); !filepath.IsAbs(p) {
 		errs.Add(fieldPath, "must be an absolute path")
+	} else if strings.ContainsRune(p, 0) {
+		errs.Add(fieldPath, "must not contain NUL characters")
+	}
+	if isRemote(cfg) {
+		parseRemote(cfg, &errs)
 	}
 	return errs.Err()
 }

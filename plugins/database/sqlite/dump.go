@@ -29,6 +29,9 @@ const (
 // answers. A missing file is spec.ErrUnavailable: like a server that is down
 // (an unmounted volume), it may be there when tried again.
 func (e *engine) Test(ctx context.Context, cfg spec.Config) (database.ServerInfo, error) {
+	if isRemote(cfg) {
+		return e.remoteTest(ctx, cfg)
+	}
 	path := cfg.String(fieldPath)
 	if err := statFile(path, spec.ErrUnavailable); err != nil {
 		return database.ServerInfo{}, err
@@ -72,7 +75,10 @@ func statFile(path string, missing error) error {
 
 // ListDatabases lists the one file, with the size of the file and its WAL
 // (committed data not yet checkpointed lives there).
-func (e *engine) ListDatabases(_ context.Context, cfg spec.Config) ([]database.DatabaseInfo, error) {
+func (e *engine) ListDatabases(ctx context.Context, cfg spec.Config) ([]database.DatabaseInfo, error) {
+	if isRemote(cfg) {
+		return e.remoteList(ctx, cfg)
+	}
 	path := cfg.String(fieldPath)
 	if err := statFile(path, spec.ErrNotFound); err != nil {
 		return nil, err
@@ -88,6 +94,9 @@ func (e *engine) ListDatabases(_ context.Context, cfg spec.Config) ([]database.D
 
 // Dump snapshots the file with VACUUM INTO and streams the snapshot.
 func (e *engine) Dump(ctx context.Context, cfg spec.Config, req database.DumpRequest, w database.DumpWriter) error {
+	if isRemote(cfg) {
+		return e.remoteDump(ctx, cfg, req, w)
+	}
 	path := cfg.String(fieldPath)
 	if name := dbName(path); req.Database != name {
 		return fmt.Errorf("database %q: this configuration holds only %q: %w", req.Database, name, spec.ErrNotFound)

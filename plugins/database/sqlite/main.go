@@ -18,6 +18,9 @@
 // a small tmpfs or shared. When the directory is not writable the plugin falls
 // back to os.TempDir and says so in the log.
 //
+// Remote mode (an SSH host is set): the same, done on another host by its
+// sqlite3 over SSH; see remote.go.
+//
 // Restore: see restore.go; the target is a path (see resolveTarget), the
 // current file is kept as <path>.bak-<UTC timestamp>, and the new file is
 // checked and renamed into place atomically.
@@ -35,12 +38,12 @@ func plugin() sdk.Plugin {
 	return sdk.Plugin{
 		Name:        "sqlite",
 		DisplayName: "SQLite",
-		Summary:     "Backs up and restores a SQLite database file, consistently while it is in use.",
+		Summary:     "Backs up and restores a SQLite database file, consistently while it is in use, on the plugin's host or on another host over SSH.",
 		Version:     version,
-		Schema: spec.Schema{Fields: []spec.Field{{
+		Schema: spec.Schema{Fields: append([]spec.Field{{
 			Name: fieldPath, Label: "Database file", Type: spec.String, Required: true,
-			Help: "Absolute path of the SQLite database file, as the plugin's host sees it.",
-		}}},
+			Help: "Absolute path of the SQLite database file, as the plugin's host sees it (or, with an SSH host, as that host sees it).",
+		}}, remoteFields()...)},
 		Database: &engine{},
 	}
 }

@@ -17,6 +17,9 @@ import (
 // sees the dump's header, so whether the bytes are a SQLite file is checked by
 // Restore itself, before the target is touched.
 func (e *engine) PrepareRestore(ctx context.Context, cfg spec.Config, req database.RestoreRequest) (database.RestorePlan, error) {
+	if isRemote(cfg) {
+		return e.remotePrepare(ctx, cfg, req)
+	}
 	srv, err := server(ctx)
 	if err != nil {
 		return database.RestorePlan{}, err

@@ -36,6 +36,9 @@ import (
 // A failed or cancelled restore leaves the target as it was and removes its
 // temporary file.
 func (e *engine) Restore(ctx context.Context, cfg spec.Config, req database.RestoreRequest, r io.Reader, rep spec.Reporter) (database.RestoreResult, error) {
+	if isRemote(cfg) {
+		return e.remoteRestore(ctx, cfg, req, r, rep)
+	}
 	target, err := resolveTarget(cfg, req.TargetDatabase)
 	if err != nil {
 		return database.RestoreResult{}, err
