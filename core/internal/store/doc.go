@@ -1,7 +1,8 @@
 // Package store is the core's state: one SQLite database in the data
-// directory, reached through repositories, one per aggregate (Settings,
-// Connections for sources, destinations and notification channels,
-// EncryptionProfiles, Executions). No SQL lives outside this package.
+// directory, reached through repositories, one per aggregate: Settings;
+// Users, Groups, Sessions and APIKeys (accounts); Connections for sources,
+// destinations and notification channels; EncryptionProfiles; Jobs;
+// Executions; Audit. No SQL lives outside this package.
 //
 // Conventions every repository keeps:
 //
