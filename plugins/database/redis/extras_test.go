@@ -307,3 +307,38 @@ func TestRDBVersions(t *testing.T) {
 		}
 	}
 }
+
+// TestTLS dumps and restores over TLS with the certificate's CA pinned, and
+// checks that another CA is refused and tls-insecure is not.
+func TestTLS(t *testing.T) {
+	cfg := startRedis(t, true)
+	ctx := context.Background()
+	src := clientFor(t, cfg, 0)
+	seedAwkward(t, src, 2000)
+	info, err := (&engine{}).Test(ctx, cfg)
+	if err != nil {
+		t.Fatalf("Test over TLS: %v", err)
+	}
+	t.Logf("over TLS: %+v", info)
+	h, path := dumpToFile(t, cfg)
+	if err := restoreFile(t, cfg, h, path, "db2", nil); err != nil {
+		t.Fatalf("Restore over TLS: %v", err)
+	}
+	compareDatabases(t, src, clientFor(t, cfg, 2))
+
+	other := spec.Config{}
+	for k, v := range cfg {
+		other[k] = v
+	}
+	other[fieldTLSCA] = selfSigned(t, t.TempDir())
+	if _, err := (&engine{}).Test(ctx, other); err == nil {
+		t.Error("Test trusted a server whose certificate another CA signed")
+	}
+	if err := (&engine{}).Dump(ctx, other, database.DumpRequest{Database: instanceName}, &fileDump{f: mustCreate(t)}); err == nil {
+		t.Error("Dump trusted a server whose certificate another CA signed")
+	}
+	other[fieldTLSCA], other[fieldTLSInsecure] = "", "true"
+	if _, err := (&engine{}).Test(ctx, other); err != nil {
+		t.Errorf("Test with tls-insecure: %v", err)
+	}
+}

@@ -2,6 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"fmt"
 	"net"
 	"net/url"
@@ -92,6 +100,14 @@ func clientFor(t testing.TB, cfg spec.Config, db int) *redis.Client {
 // port that saves nothing, and returns its configuration.
 func startScratchServer(t testing.TB) spec.Config {
 	t.Helper()
+	return startRedis(t, false)
+}
+
+// startRedis starts an empty redis-server on a free loopback port, with TLS
+// only (a self-signed certificate for 127.0.0.1, returned as the config's
+// CA) when tlsOnly is set.
+func startRedis(t testing.TB, tlsOnly bool) spec.Config {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		if testserver.CI() {
@@ -106,14 +122,24 @@ func startScratchServer(t testing.TB) spec.Config {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--save", "", "--appendonly", "no",
-		"--dir", dir, "--daemonize", "no", "--logfile", filepath.Join(dir, "log"))
+	args := []string{"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--save", "", "--appendonly", "no",
+		"--dir", dir, "--daemonize", "no", "--logfile", filepath.Join(dir, "log")}
+	cfg := spec.Config{fieldHost: "127.0.0.1", fieldPort: strconv.Itoa(port)}
+	var tlsConf *tls.Config
+	if tlsOnly {
+		certPEM := selfSigned(t, dir)
+		args = append(args, "--port", "0", "--tls-port", strconv.Itoa(port), "--tls-auth-clients", "no",
+			"--tls-cert-file", filepath.Join(dir, "cert.pem"), "--tls-key-file", filepath.Join(dir, "key.pem"))
+		cfg[fieldTLS], cfg[fieldTLSCA] = "true", certPEM
+		c, _ := parseConfig(cfg)
+		tlsConf = c.tlsConfig()
+	}
+	cmd := exec.Command(bin, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	cfg := spec.Config{fieldHost: "127.0.0.1", fieldPort: strconv.Itoa(port)}
-	client := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), MaxRetries: -1})
+	client := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), MaxRetries: -1, TLSConfig: tlsConf})
 	defer client.Close()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if client.Ping(context.Background()).Err() == nil {
@@ -124,4 +150,37 @@ func startScratchServer(t testing.TB) spec.Config {
 			t.Fatalf("the second redis-server did not answer: %s", log)
 		}
 	}
+}
+
+// selfSigned writes cert.pem and key.pem for 127.0.0.1 into dir and returns
+// the certificate's PEM.
+func selfSigned(t testing.TB, dir string) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:   time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, IsCA: true, BasicConstraintsValid: true,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return string(certPEM)
 }
