@@ -26,6 +26,8 @@ PROTOC_GEN_GRPC_VERSION := v1.5.1
 # `make test-services` starts them on these addresses. Set a variable in the
 # environment to point a test at another server.
 export DBKEEP_TEST_MONGODB_URI  ?= mongodb://127.0.0.1:27017/
+export DBKEEP_TEST_MONGODB_TLS_URI ?= mongodb://127.0.0.1:27018/
+export DBKEEP_TEST_MONGODB_TLS_CA  ?= $(TOOLS)/services/ferretdb-cert.pem
 export DBKEEP_TEST_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export DBKEEP_TEST_MYSQL_DSN    ?= mysql://root@127.0.0.1:3306/
 export DBKEEP_TEST_REDIS_URL    ?= redis://127.0.0.1:6379

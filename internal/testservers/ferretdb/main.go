@@ -25,23 +25,34 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on (keep it on loopback)")
 	dir := flag.String("data", "", "directory for the SQLite files (required)")
+	tlsListen := flag.String("tls-listen", "", "also serve TLS on this address (loopback), with -tls-cert and -tls-key")
+	tlsCert := flag.String("tls-cert", "", "PEM certificate of the TLS listener; a self-signed one for 127.0.0.1 is written when it and the key are missing")
+	tlsKey := flag.String("tls-key", "", "PEM private key of the TLS listener")
 	flag.Parse()
-	if err := run(*listen, *dir); err != nil {
+	l := ferretdb.ListenerConfig{TCP: *listen, TLS: *tlsListen, TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey}
+	if err := run(l, *dir); err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, dir string) error {
+func run(l ferretdb.ListenerConfig, dir string) error {
 	if dir == "" {
 		return fmt.Errorf("-data is required")
 	}
-	host, _, err := net.SplitHostPort(listen)
-	if err != nil {
-		return fmt.Errorf("-listen %q: %w", listen, err)
+	if err := loopback("-listen", l.TCP); err != nil {
+		return err
 	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("-listen %q: a test server listens on a loopback address only", listen)
+	if l.TLS != "" {
+		if err := loopback("-tls-listen", l.TLS); err != nil {
+			return err
+		}
+		if l.TLSCertFile == "" || l.TLSKeyFile == "" {
+			return fmt.Errorf("-tls-listen needs -tls-cert and -tls-key")
+		}
+		if err := ensureCert(l.TLSCertFile, l.TLSKeyFile); err != nil {
+			return fmt.Errorf("TLS certificate: %w", err)
+		}
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -51,7 +62,7 @@ func run(listen, dir string) error {
 		return err
 	}
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: listen},
+		Listener:  l,
 		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/",
@@ -61,6 +72,18 @@ func run(listen, dir string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fmt.Fprintf(os.Stderr, "ferretdb: serving %s on %s\n", f.MongoDBURI(), listen)
+	fmt.Fprintf(os.Stderr, "ferretdb: serving on %s (TLS: %q), data in %s\n", l.TCP, l.TLS, abs)
 	return f.Run(ctx)
+}
+
+// loopback refuses an address that is not on a loopback interface.
+func loopback(flagName, addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%s %q: %w", flagName, addr, err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%s %q: a test server listens on a loopback address only", flagName, addr)
+	}
+	return nil
 }
