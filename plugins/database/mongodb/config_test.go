@@ -84,3 +84,25 @@ func TestConfigConflicts(t *testing.T) {
 		}
 	}
 }
+
+func TestPrivilegedUserOverURI(t *testing.T) {
+	cfg := spec.Config{fieldURI: "mongodb://backup:pw@db1/?replicaSet=rs0"}
+	got := withPrivileged(cfg, spec.Config{fieldUser: "root", fieldPassword: "s3cr3t", fieldAuthSource: "admin"})
+	s, err := parseConfig(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := s.clientOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Auth == nil || opts.Auth.Username != "root" || opts.Auth.Password != "s3cr3t" || opts.Auth.AuthSource != "admin" {
+		t.Errorf("privileged credential %+v", opts.Auth)
+	}
+	if opts.ReplicaSet == nil || *opts.ReplicaSet != "rs0" {
+		t.Errorf("the URI's other options were lost: %v", opts.ReplicaSet)
+	}
+	if withPrivileged(cfg, nil)[fieldURI] != cfg[fieldURI] {
+		t.Error("no privileged fields changed the configuration")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -104,7 +105,10 @@ func targetName(req database.RestoreRequest) string {
 	return req.Source.Database
 }
 
-// withPrivileged lays the privileged credential fields over cfg.
+// withPrivileged lays the privileged credential fields over cfg. When cfg
+// connects with a URI and the privileged fields name a user but no URI, that
+// user replaces the URI's (its password coming from the password field), so
+// the same connection string serves both accounts.
 func withPrivileged(cfg, priv spec.Config) spec.Config {
 	if len(priv) == 0 {
 		return cfg
@@ -116,6 +120,21 @@ func withPrivileged(cfg, priv spec.Config) spec.Config {
 	for k, v := range priv {
 		if v != "" {
 			out[k] = v
+		}
+	}
+	if uri := cfg[fieldURI]; uri != "" && priv[fieldURI] == "" && priv[fieldUser] != "" {
+		if u, err := url.Parse(uri); err == nil {
+			u.User = url.User(priv[fieldUser])
+			out[fieldURI] = u.String()
+			out[fieldPassword] = priv[fieldPassword]
+			delete(out, fieldUser)
+			if src := priv[fieldAuthSource]; src != "" {
+				q := u.Query()
+				q.Set("authSource", src)
+				u.RawQuery = q.Encode()
+				out[fieldURI] = u.String()
+				delete(out, fieldAuthSource)
+			}
 		}
 	}
 	return out
