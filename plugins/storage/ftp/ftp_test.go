@@ -600,3 +600,34 @@ func TestReadOnly(t *testing.T) {
 	_, err = st.Upload(t.Context(), cfg, storage.UploadRequest{Name: "set/db.sql", SizeHint: 1}, strings.NewReader("x"))
 	wantIs(t, "upload to a read-only server", err, spec.ErrPermission)
 }
+
+// localCertificate makes a self-signed certificate for 127.0.0.1, returned
+// as a server configuration and as the PEM a client trusts.
+func localCertificate(t *testing.T) (*tls.Config, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	return &tls.Config{Certificates: []tls.Certificate{cert}}, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+// TestConformanceImplicitTLS runs the kit with implicit TLS, control and
+// data connections encrypted from the first byte. No test server here
+// speaks it whole (rclone's implicit FTPS refuses PROT P), so the test
+// fronts the plain FTP server with TLS of its own.
+func TestConformanceImplicitTLS(t *testing.T) {
+	srv := plainServer(t)
+	conf, ca := localCertificate(t)
+	proxy := newImplicitTLSProxy(t, net.JoinHostPort(srv.host, srv.port), conf)
+	cfg := srv.config(srv.folder(t))
+	cfg["tls"], cfg["port"], cfg["ca-certificate"] = tlsImplicit, proxy.port(), ca
+	storagetest.Run(t, storagetest.Options{Plugin: plugin(), Config: cfg, LargeSize: 8 << 20})
+}
