@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -150,7 +151,7 @@ func (e *engine) Test(ctx context.Context, cfg spec.Config) (database.ServerInfo
 	if err != nil {
 		return database.ServerInfo{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.connectTimeout+5e9)
+	ctx, cancel := context.WithTimeout(ctx, c.connectTimeout+5*time.Second)
 	defer cancel()
 	client, err := open(ctx, c, 0)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/dbkeep/dbkeep/sdk/database"
 	"github.com/dbkeep/dbkeep/sdk/spec"
@@ -122,7 +124,7 @@ func (e *engine) Dump(ctx context.Context, cfg spec.Config, req database.DumpReq
 // inspect reads the server's identity and its number of logical databases
 // (for the restore's staging server), checking the credentials on the way.
 func inspect(ctx context.Context, c conn) (database.ServerInfo, int, error) {
-	ictx, cancel := context.WithTimeout(ctx, c.connectTimeout+5e9)
+	ictx, cancel := context.WithTimeout(ctx, c.connectTimeout+5*time.Second)
 	defer cancel()
 	client, err := open(ictx, c, 0)
 	if err != nil {
@@ -148,8 +150,9 @@ func inspect(ctx context.Context, c conn) (database.ServerInfo, int, error) {
 	return serverInfo(in), dbs, nil
 }
 
+// flavourOf is "valkey" or "redis", from the Edition serverInfo wrote.
 func flavourOf(s database.ServerInfo) string {
-	if len(s.Edition) >= 6 && s.Edition[:6] == "Valkey" {
+	if strings.HasPrefix(s.Edition, "Valkey") {
 		return "valkey"
 	}
 	return "redis"

@@ -81,16 +81,16 @@ func versionProblems(ctx context.Context, src database.DumpHeader, tgt database.
 	if src.Server.Engine != "" && src.Server.Engine != engineName {
 		out = append(out, fmt.Sprintf("the dump comes from engine %q, not %q", src.Server.Engine, engineName))
 	}
-	_, local, err := localServer(ctx)
+	_, localFlavour, local, err := localServer(ctx)
 	if err != nil {
 		return append(out, err.Error())
 	}
-	localRDB := rdbVersionOf("redis", local)
+	localRDB := rdbVersionOf(localFlavour, local)
 	if srcRDB, err := strconv.Atoi(src.Metadata[metaRDB]); err == nil && localRDB > 0 && srcRDB > localRDB {
 		out = append(out, fmt.Sprintf("the dump is RDB version %d (%s %s), newer than the local redis-server %s loads (RDB %d): install a newer redis-server beside the plugin",
 			srcRDB, src.Server.Edition, src.Server.Version, local, localRDB))
 	}
-	tgtRDB := rdbVersionOf(strings.ToLower(strings.Fields(tgt.Edition + " redis")[0]), tgt.Version)
+	tgtRDB := rdbVersionOf(flavourOf(tgt), tgt.Version)
 	if localRDB > 0 && tgtRDB > 0 && tgtRDB < localRDB {
 		out = append(out, fmt.Sprintf("the target (%s %s, RDB %d) is older than the local redis-server %s (RDB %d) whose DUMP payloads it would receive",
 			tgt.Edition, tgt.Version, tgtRDB, local, localRDB))

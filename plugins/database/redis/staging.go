@@ -26,21 +26,26 @@ type staging struct {
 	cancel  context.CancelFunc
 }
 
-// localServer finds redis-server and its version ("7.0.15").
-func localServer(ctx context.Context) (path, version string, err error) {
+// localServer finds redis-server, its flavour ("redis", or "valkey" where
+// valkey-server stands in for it) and its version ("7.0.15").
+func localServer(ctx context.Context) (path, flavour, version string, err error) {
 	path, err = exec.LookPath("redis-server")
 	if err != nil {
-		return "", "", fmt.Errorf("redis-server is not installed on the plugin's host, and restores load the dump into a temporary one (Debian: redis-server): %w", err)
+		return "", "", "", fmt.Errorf("redis-server is not installed on the plugin's host, and restores load the dump into a temporary one (Debian: redis-server): %w", err)
 	}
 	out, err := exec.CommandContext(ctx, path, "--version").Output()
 	if err != nil {
-		return "", "", fmt.Errorf("redis-server --version: %w", err)
+		return "", "", "", fmt.Errorf("redis-server --version: %w", err)
 	}
 	m := serverVersionRE.FindStringSubmatch(string(out))
 	if m == nil {
-		return "", "", fmt.Errorf("unrecognised redis-server version %q", strings.TrimSpace(string(out)))
+		return "", "", "", fmt.Errorf("unrecognised redis-server version %q", strings.TrimSpace(string(out)))
 	}
-	return path, m[1], nil
+	flavour = "redis"
+	if strings.HasPrefix(string(out), "Valkey") {
+		flavour = "valkey"
+	}
+	return path, flavour, m[1], nil
 }
 
 // serverVersionRE reads "Redis server v=7.0.15 sha=..." (Valkey prints
@@ -51,7 +56,7 @@ var serverVersionRE = regexp.MustCompile(`server v=([0-9]+\.[0-9]+(?:\.[0-9]+)?)
 // loaded it. A dump it cannot load (truncated, damaged, from a newer server,
 // holding a module type) fails here, before any target is touched.
 func startStaging(ctx context.Context, dir string, databases int, rep spec.Reporter) (*staging, error) {
-	bin, version, err := localServer(ctx)
+	bin, _, version, err := localServer(ctx)
 	if err != nil {
 		return nil, err
 	}
