@@ -162,25 +162,47 @@ func (sess *session) replace(tmp, final string) error {
 }
 
 // discard removes the temporary file of a failed upload. When the
-// connection is gone (cancelled, dropped), a new one does it.
+// connection is gone (cancelled, dropped), a new one does it. A server may
+// still be closing the aborted file when the DELETE arrives, and then keep
+// it: so discard looks again a moment later, a few times.
 func (sess *session) discard(ctx context.Context, cfg spec.Config, tmp string) {
-	if ctx.Err() == nil {
-		if err := sess.c.Delete(tmp); err == nil || isUnavailable(err) {
-			return
-		}
+	if ctx.Err() == nil && sess.removeGone(tmp) {
+		return
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	fresh, err := connect(cctx, cfg)
 	if err == nil {
 		defer fresh.Close()
-		if err = fresh.c.Delete(tmp); isUnavailable(err) {
-			err = nil
+		if fresh.removeGone(tmp) {
+			return
+		}
+		err = fmt.Errorf("it is still there after %d attempts", discardChecks)
+	}
+	logger.Warn("could not remove the temporary file of a failed upload; it is never listed, remove it by hand", "path", tmp, "error", err)
+}
+
+// discardChecks and discardPause bound how long discard waits for a server
+// finishing an aborted STOR.
+const (
+	discardChecks = 5
+	discardPause  = 300 * time.Millisecond
+)
+
+// removeGone deletes tmp until a look after a pause finds it gone.
+func (sess *session) removeGone(tmp string) bool {
+	for range discardChecks {
+		if err := sess.c.Delete(tmp); err != nil && !isUnavailable(err) {
+			return false
+		}
+		time.Sleep(discardPause)
+		if _, err := sess.entry(tmp); isUnavailable(err) {
+			return true
+		} else if err != nil {
+			return false
 		}
 	}
-	if err != nil {
-		logger.Warn("could not remove the temporary file of a failed upload; it is never listed, remove it by hand", "path", tmp, "error", err)
-	}
+	return false
 }
 
 // entry describes a clean object name, following the folder listing: LIST

@@ -51,6 +51,9 @@ func (st *davstore) Test(ctx context.Context, cfg spec.Config) (string, error) {
 	if sess.s.tls.InsecureSkipVerify && strings.HasPrefix(sess.s.root, "https:") {
 		detail += "; TLS certificate NOT verified"
 	}
+	if strings.HasPrefix(sess.s.root, "http:") && sess.s.password != "" {
+		detail += "; the password and backups travel unencrypted (http)"
+	}
 	return detail, nil
 }
 
