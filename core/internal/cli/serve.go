@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -50,6 +51,15 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Expired sessions are purged on a timer, not only at sign-in;
+			// the purge stops before the state closes.
+			purgeCtx, stopPurge := context.WithCancel(ctx)
+			purged := make(chan struct{})
+			go func() {
+				defer close(purged)
+				accounts.PurgeExpiredSessions(purgeCtx, auth.SessionPurgeInterval)
+			}()
+			defer func() { stopPurge(); <-purged }()
 			if needed, err := accounts.SetupNeeded(ctx); err == nil && needed {
 				logger.Warn("no account exists yet: open the web UI, or POST " + api.Prefix + "/auth/setup, to create the first admin")
 			}
