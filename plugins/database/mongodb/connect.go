@@ -39,7 +39,12 @@ func connect(ctx context.Context, cfg spec.Config) (*mongo.Client, settings, err
 	// primary when there is one; restores write to the primary anyway.
 	if err := client.Ping(pctx, readpref.PrimaryPreferred()); err != nil {
 		disconnect(client)
-		return nil, s, classify(ctx, "connect", err)
+		err = classify(ctx, "connect", err)
+		if errors.Is(err, spec.ErrUnavailable) {
+			// Say first what a person needs; the driver's topology dump follows.
+			err = fmt.Errorf("no MongoDB server answered at %s within %v: %w", strings.Join(opts.Hosts, ", "), s.timeout, err)
+		}
+		return nil, s, err
 	}
 	return client, s, nil
 }
