@@ -58,7 +58,6 @@ func connect(ctx context.Context, cfg spec.Config) (*session, error) {
 		sess.Close()
 		return nil, sess.connectError(ctx, err)
 	}
-	sess.deadline(time.Now().Add(handshakeTimeout))
 	if err := sess.c.Login(s.user, s.password); err != nil {
 		sess.Close()
 		if terr := certificateError(s.addr, err); terr != nil && ctx.Err() == nil {
@@ -101,6 +100,11 @@ func (sess *session) dial(network, addr string) (net.Conn, error) {
 		return nil, net.ErrClosed
 	}
 	control := len(sess.conns) == 0
+	if control {
+		// Until logged in (connect clears it): a server that accepts TCP
+		// and never greets must not hold the call.
+		raw.SetDeadline(time.Now().Add(handshakeTimeout))
+	}
 	conn := raw
 	if sess.s.tlsMode == tlsImplicit || (sess.s.tlsMode == tlsExplicit && !control) {
 		conn = tls.Client(raw, sess.s.tls)
