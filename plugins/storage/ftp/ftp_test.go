@@ -631,3 +631,25 @@ func TestConformanceImplicitTLS(t *testing.T) {
 	cfg["tls"], cfg["port"], cfg["ca-certificate"] = tlsImplicit, proxy.port(), ca
 	storagetest.Run(t, storagetest.Options{Plugin: plugin(), Config: cfg, LargeSize: 8 << 20})
 }
+
+// TestRelativeFolder: a folder given relative to the login folder (rclone's
+// is the root) is the same folder as its absolute path.
+func TestRelativeFolder(t *testing.T) {
+	t.Parallel()
+	srv := plainServer(t)
+	dir := srv.folder(t)
+	cfg := srv.config(strings.TrimPrefix(dir, "/"))
+	st := start(t)
+	if _, err := st.Upload(t.Context(), cfg, storage.UploadRequest{Name: "set/db.sql", SizeHint: 2}, strings.NewReader("db")); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"set/", "set/db.sql"}, srv.files(t, dir)); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	if info, err := st.Stat(t.Context(), cfg, "set/db.sql"); err != nil || info.Size != 2 {
+		t.Errorf("stat: %+v, %v", info, err)
+	}
+	if err := st.Delete(t.Context(), cfg, "set/db.sql"); err != nil {
+		t.Fatal(err)
+	}
+}
