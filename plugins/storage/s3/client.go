@@ -101,6 +101,11 @@ func (c *conn) fail(ctx context.Context, op, name string, err error) error {
 	switch resp.Code {
 	case "NoSuchBucket":
 		return fmt.Errorf("%s: bucket %q does not exist at %s (dbkeep does not create buckets): %w", op, c.s.bucket, c.s.endpoint, spec.ErrNotFound)
+	case "NoSuchUpload":
+		// Only a multipart upload's calls meet it: the server forgot the
+		// upload (a restart, an expiry rule). Nothing of it became the
+		// object, and sending the whole object again may well succeed.
+		return lostUpload(op, where, name)
 	case "NoSuchKey", "NoSuchObject":
 		return fmt.Errorf("%s %s: no such object: %w", op, where, spec.ErrNotFound)
 	case "InvalidAccessKeyId":
@@ -135,6 +140,12 @@ func (c *conn) fail(ctx context.Context, op, name string, err error) error {
 		return fmt.Errorf("%s %s: the service failed (%s %s), after retries: %w", op, where, resp.Code, resp.Message, spec.ErrUnavailable)
 	}
 	return fmt.Errorf("%s %s: %w", op, where, err)
+}
+
+// lostUpload is the error of a multipart upload the server no longer knows.
+func lostUpload(op, where, name string) error {
+	return fmt.Errorf("%s %s: the multipart upload was lost by the server (it restarted or expired it); "+
+		"nothing was stored under %q: %w", op, where, name, spec.ErrUnavailable)
 }
 
 // unreachable reports a transport failure: no answer, refused, DNS, TLS.

@@ -59,7 +59,10 @@ func killMidUpload(t *testing.T, backAtOnce bool) {
 		t.Fatal(err)
 	}
 	started := make(chan string, 1)
-	u := &upload{c: c, key: c.key("job/set/big.sql"), name: "job/set/big.sql", started: func(id string) { started <- id }}
+	u := &upload{c: c, key: c.key("job/set/big.sql"), name: "job/set/big.sql", started: func(id string) { started <- id },
+		// The abort is retried while the server is away; a short bound
+		// keeps the test short and still lets it see the abort give up.
+		abortWithin: 3 * time.Second}
 	done := make(chan error, 1)
 	go func() {
 		// 256 MiB announced as unknown: a dump streaming in.
@@ -102,9 +105,25 @@ func killMidUpload(t *testing.T, backAtOnce bool) {
 	if uerr == nil || !strings.Contains(uerr.Error(), "job/set/big.sql") {
 		t.Errorf("upload with the server killed: %v; want an error naming the object", uerr)
 	}
-	if !backAtOnce {
+	if backAtOnce {
+		// The server answers the next part with NoSuchUpload: said in
+		// words, and unavailable, since storing the object again may work.
+		if !errors.Is(uerr, spec.ErrUnavailable) || !strings.Contains(uerr.Error(), "multipart upload was lost by the server") {
+			t.Errorf("upload with the server back: %v; want it to say the server lost the multipart upload (%q)", uerr, spec.ErrUnavailable)
+		}
+		if strings.Contains(uerr.Error(), "may remain") {
+			t.Errorf("upload with the server back: %v; the upload is gone, no parts can remain", uerr)
+		}
+	} else {
 		if !errors.Is(uerr, spec.ErrUnavailable) || !strings.Contains(uerr.Error(), "cannot be reached") {
 			t.Errorf("upload with the server killed: %v; want it to say the service cannot be reached (%q)", uerr, spec.ErrUnavailable)
+		}
+		// The abort could not reach the server either, within its bound:
+		// the error says which upload's parts may be left.
+		for _, w := range []string{"may remain", id, "lifecycle rule"} {
+			if !strings.Contains(uerr.Error(), w) {
+				t.Errorf("upload with the server killed: %v; does not say %q", uerr, w)
+			}
 		}
 		srv.start(t)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 
@@ -47,7 +48,16 @@ func (s *s3store) Test(ctx context.Context, cfg spec.Config) (string, error) {
 	if c.s.prefix != "" {
 		where += "/" + strings.TrimSuffix(c.s.prefix, "/")
 	}
-	return fmt.Sprintf("writable: %s at %s (region %s)", where, c.s.endpoint, c.s.region), nil
+	detail := fmt.Sprintf("writable: %s at %s (region %s)", where, c.s.endpoint, c.s.region)
+	// Test runs before every backup: the place to clear the parts of uploads
+	// whose abort failed, or whose plugin was killed, long ago.
+	switch n, err := c.sweepStale(ctx, time.Now().Add(-staleUploadAge)); {
+	case err != nil:
+		logger.Warn("could not sweep stale incomplete multipart uploads", "bucket", c.s.bucket, "error", err)
+	case n > 0:
+		detail += fmt.Sprintf("; aborted %d incomplete multipart upload(s) older than %d days", n, staleUploadAge/(24*time.Hour))
+	}
+	return detail, nil
 }
 
 func (s *s3store) Download(ctx context.Context, cfg spec.Config, req storage.DownloadRequest) (io.ReadCloser, error) {

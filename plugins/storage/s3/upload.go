@@ -5,9 +5,9 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -34,9 +34,10 @@ func partSize(first int64, i int) int64 {
 	return min(first<<(i/growEvery), maxPartMiB<<20)
 }
 
-// abortTimeout bounds the clean-up of a failed upload, which runs after the
-// caller's context may have ended.
-const abortTimeout = 30 * time.Second
+// abortWithin bounds the clean-up of a failed upload, which runs after the
+// caller's context may have ended: a server that is down for longer than
+// this is left to the bucket's lifecycle rule or to a later sweep (Test).
+const abortWithin = 2 * time.Minute
 
 func (s *s3store) Upload(ctx context.Context, cfg spec.Config, req storage.UploadRequest, r io.Reader) (storage.ObjectInfo, error) {
 	name, err := storage.CleanName(req.Name)
@@ -73,13 +74,18 @@ type upload struct {
 	// started, when set, learns the multipart upload's id: tests ask the
 	// server about it after a failure.
 	started func(id string)
+	// abortWithin, when set, replaces the package's bound (tests).
+	abortWithin time.Duration
 }
 
 // run streams r and returns how many bytes were stored.
 func (u *upload) run(ctx context.Context, r io.Reader, hint int64) (n int64, err error) {
 	defer func() {
 		if err != nil && u.id != "" {
-			u.abort(ctx)
+			if aerr := u.abort(ctx); aerr != nil {
+				// The upload's own failure stays the one errors.Is sees.
+				err = fmt.Errorf("%w; besides, %v", err, aerr)
+			}
 		}
 	}()
 	// A small object announced as such gets a buffer its size, not a part's:
@@ -186,13 +192,47 @@ func (u *upload) complete(ctx context.Context) error {
 }
 
 // abort discards the parts sent, even when ctx has ended: that is usually
-// why the upload failed. An abort that fails is left to the bucket's
-// lifecycle rule for incomplete uploads, and logged.
-func (u *upload) abort(ctx context.Context) {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
-	defer cancel()
-	if err := u.c.core.AbortMultipartUpload(actx, u.c.s.bucket, u.key, u.id); err != nil && !errors.Is(u.c.fail(actx, "", u.name, err), spec.ErrNotFound) {
-		logger.Warn("could not abort an incomplete multipart upload; its parts stay stored until removed (an S3 lifecycle rule for incomplete uploads does it)",
-			"bucket", u.c.s.bucket, "key", u.key, "upload_id", u.id, "error", err)
+// why the upload failed. The server may be the reason too (down, restarting),
+// so the abort is tried again with backoff for a bounded time. When it still
+// fails, the error says which upload's parts may remain: a lifecycle rule for
+// incomplete uploads, or the sweep Test makes (sweep.go), removes them.
+func (u *upload) abort(ctx context.Context) error {
+	within := u.abortWithin
+	if within <= 0 {
+		within = abortWithin
 	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), within)
+	defer cancel()
+	wait := time.Second
+	var last error // the server's or the network's last word, not the bound's
+	for {
+		// minio-go retries a request a few times itself; this loop outlasts
+		// a server that is away for longer than that.
+		err := u.c.core.AbortMultipartUpload(actx, u.c.s.bucket, u.key, u.id)
+		if err == nil || gone(err) {
+			return nil
+		}
+		if last == nil || actx.Err() == nil {
+			last = err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-actx.Done():
+			t.Stop()
+			logger.Warn("could not abort an incomplete multipart upload; its parts stay stored until removed",
+				"bucket", u.c.s.bucket, "key", u.key, "upload_id", u.id, "error", last)
+			return fmt.Errorf("the parts already sent may remain stored in bucket %q under key %q, multipart upload id %s "+
+				"(tried to abort it for %s: %v): a lifecycle rule for incomplete multipart uploads removes them, "+
+				"and so does the destination's Test once it is %d days old", u.c.s.bucket, u.key, u.id, within, last, staleUploadAge/(24*time.Hour))
+		case <-t.C:
+		}
+		wait = min(2*wait, 15*time.Second)
+	}
+}
+
+// gone reports the server's answer that a multipart upload does not exist
+// (any more): aborted, completed, expired, or lost in a restart.
+func gone(err error) bool {
+	resp := minio.ToErrorResponse(err)
+	return resp.Code == "NoSuchUpload" || (resp.Code == "" && resp.StatusCode == http.StatusNotFound)
 }
