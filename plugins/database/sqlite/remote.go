@@ -363,7 +363,7 @@ func (e *engine) remoteRestore(ctx context.Context, cfg spec.Config, req databas
 		}
 		c.output(cctx, "rm -f "+T+" "+shellQuote(tmp+"-wal")+" "+shellQuote(tmp+"-shm")+" "+shellQuote(tmp+"-journal"))
 	}
-	in := &readRecorder{r: r}
+	in := &readRecorder{r: r, rep: rep}
 	upload := strings.Join([]string{
 		"umask 077", "set -C",
 		"trap " + shellQuote("rm -f "+T+"; exit 143") + " HUP INT TERM PIPE",
@@ -435,13 +435,19 @@ func (e *engine) remoteRestore(ctx context.Context, cfg spec.Config, req databas
 // error (the SSH session reports only that stdin failed).
 type readRecorder struct {
 	r     io.Reader
+	rep   spec.Reporter
 	shape shapeCheck
 	err   error
+	next  int64
 }
 
 func (rr *readRecorder) Read(p []byte) (int, error) {
 	n, err := rr.r.Read(p)
 	rr.shape.see(p[:n])
+	if rr.shape.size >= rr.next {
+		rr.rep.Progress(spec.Progress{DoneBytes: rr.shape.size, Stage: "restore"})
+		rr.next = rr.shape.size + 4*spec.ChunkSize
+	}
 	if err != nil && err != io.EOF {
 		rr.err = err
 	}

@@ -250,6 +250,11 @@ func TestRemoteHostKey(t *testing.T) {
 	if _, err := (&engine{}).Test(context.Background(), cfg); !errors.Is(err, spec.ErrUnauthenticated) || !strings.Contains(err.Error(), srv.hostFP) {
 		t.Errorf("Test with another host key pinned = %v, want a refusal naming the presented key", err)
 	}
+	closed := srv.config(p)
+	closed[fieldSSHPort] = "1"
+	if _, err := (&engine{}).Test(context.Background(), closed); !errors.Is(err, spec.ErrUnavailable) {
+		t.Errorf("Test of a closed SSH port = %v, want ErrUnavailable", err)
+	}
 	cfg[fieldSSHHostKey], cfg[fieldSSHTOFU] = "", "true"
 	info, err := (&engine{}).Test(context.Background(), cfg)
 	if err != nil || !strings.Contains(info.Edition, srv.hostFP) || !strings.Contains(info.Edition, "trusted on first use") {
