@@ -7,35 +7,43 @@ import (
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/dbkeep/dbkeep/core/internal/auth"
+	"github.com/dbkeep/dbkeep/core/internal/store"
 )
 
 // accountRoutes: users, groups, API keys, audit, the permission catalogue.
 func (a *API) accountRoutes() []route {
 	return a.needAccounts([]route{
-		get("/permissions", Authenticated(), a.permissions),
+		get("/permissions", Authenticated(), a.permissions).describe("The permission catalogue", nil, []auth.PermissionInfo{}),
 
-		get("/users", Requires(auth.UsersRead), a.listUsers),
-		post("/users", Requires(auth.UsersWrite), a.createUser),
-		get("/users/:id", Requires(auth.UsersRead), a.getUser),
-		patch("/users/:id", Requires(auth.UsersWrite), a.updateUser),
-		put("/users/:id/password", Requires(auth.UsersWrite), a.setUserPassword),
-		del("/users/:id", Requires(auth.UsersWrite), a.deleteUser),
+		get("/users", Requires(auth.UsersRead), a.listUsers).describe("List users", nil, Paged[store.User]{}),
+		post("/users", Requires(auth.UsersWrite), a.createUser).describe("Create a user", auth.NewAccount{}, store.User{}).creates(),
+		get("/users/:id", Requires(auth.UsersRead), a.getUser).describe("Get a user with their groups and permissions", nil, auth.UserDetail{}),
+		patch("/users/:id", Requires(auth.UsersWrite), a.updateUser).describe("Change a user's name, email or disabled flag", auth.UserChanges{}, store.User{}),
+		put("/users/:id/password", Requires(auth.UsersWrite), a.setUserPassword).describe("Set a user's password (ends their sessions)", passwordSet{}, nil),
+		del("/users/:id", Requires(auth.UsersWrite), a.deleteUser).describe("Delete a user", nil, nil),
 
-		get("/groups", Requires(auth.GroupsRead), a.listGroups),
-		post("/groups", Requires(auth.GroupsWrite), a.createGroup),
-		get("/groups/:id", Requires(auth.GroupsRead), a.getGroup),
-		patch("/groups/:id", Requires(auth.GroupsWrite), a.updateGroup),
-		del("/groups/:id", Requires(auth.GroupsWrite), a.deleteGroup),
-		get("/groups/:id/members", Requires(auth.GroupsRead), a.listMembers),
-		put("/groups/:id/members/:userId", Requires(auth.GroupsWrite), a.addMember),
-		del("/groups/:id/members/:userId", Requires(auth.GroupsWrite), a.removeMember),
+		get("/groups", Requires(auth.GroupsRead), a.listGroups).describe("List groups", nil, Paged[store.Group]{}),
+		post("/groups", Requires(auth.GroupsWrite), a.createGroup).describe("Create a group holding permissions", auth.GroupInput{}, store.Group{}).creates(),
+		get("/groups/:id", Requires(auth.GroupsRead), a.getGroup).describe("Get a group", nil, store.Group{}),
+		patch("/groups/:id", Requires(auth.GroupsWrite), a.updateGroup).describe("Rename a group or change its permissions", auth.GroupChanges{}, store.Group{}),
+		del("/groups/:id", Requires(auth.GroupsWrite), a.deleteGroup).describe("Delete a group", nil, nil),
+		get("/groups/:id/members", Requires(auth.GroupsRead), a.listMembers).describe("List a group's members", nil, Paged[store.User]{}),
+		put("/groups/:id/members/:userId", Requires(auth.GroupsWrite), a.addMember).describe("Add a user to a group", noBody{}, nil),
+		del("/groups/:id/members/:userId", Requires(auth.GroupsWrite), a.removeMember).describe("Remove a user from a group", nil, nil),
 
-		get("/api-keys", Requires(auth.APIKeysRead), a.listKeys),
-		post("/api-keys", Requires(auth.APIKeysWrite), a.createKey),
-		get("/api-keys/:id", Requires(auth.APIKeysRead), a.getKey),
-		del("/api-keys/:id", Requires(auth.APIKeysWrite), a.revokeKey),
+		get("/api-keys", Requires(auth.APIKeysRead), a.listKeys).describe("List API keys (never the keys themselves)", nil, Paged[store.APIKey]{}).
+			withQuery("userId", "only the keys of this user"),
+		post("/api-keys", Requires(auth.APIKeysWrite), a.createKey).describe("Create an API key; its token is shown only in this answer", auth.NewKey{}, auth.CreatedKey{}).creates(),
+		get("/api-keys/:id", Requires(auth.APIKeysRead), a.getKey).describe("Get an API key", nil, store.APIKey{}),
+		del("/api-keys/:id", Requires(auth.APIKeysWrite), a.revokeKey).describe("Revoke an API key", nil, store.APIKey{}),
 
-		get("/audit", Requires(auth.AuditRead), a.listAudit),
+		get("/audit", Requires(auth.AuditRead), a.listAudit).describe("Read the audit log, newest first", nil, Paged[store.AuditEntry]{}).
+			withQuery("action", "an action, or a prefix ending in \".\" (\"jobs.\")").
+			withQuery("userId", "entries by this user").
+			withQuery("targetType", "entries about this kind of target").
+			withQuery("targetId", "entries about this target").
+			withQuery("since", "entries at or after this RFC 3339 time").
+			withQuery("until", "entries before this RFC 3339 time"),
 	})
 }
 

@@ -16,14 +16,14 @@ import (
 // signed-in caller only.
 func (a *API) authRoutes() []route {
 	return a.needAccounts([]route{
-		get("/auth/setup", Public(), a.setupStatus),
-		post("/auth/setup", Public(), a.setup),
-		post("/auth/login", Public(), a.login),
-		post("/auth/logout", Public(), a.logout),
-		get("/auth/me", Authenticated(), a.me),
-		put("/auth/me/password", Authenticated(), a.changeOwnPassword),
-		get("/auth/me/api-keys", Authenticated(), a.listOwnKeys),
-		del("/auth/me/api-keys/:id", Authenticated(), a.revokeOwnKey),
+		get("/auth/setup", Public(), a.setupStatus).describe("Whether first-run setup is still needed", nil, setupStatus{}),
+		post("/auth/setup", Public(), a.setup).describe("Create the first admin (only while no user exists)", auth.NewAccount{}, store.User{}).creates(),
+		post("/auth/login", Public(), a.login).describe("Sign in: sets the session cookie, returns the CSRF token", auth.Credentials{}, loginAnswer{}),
+		post("/auth/logout", Public(), a.logout).describe("Sign out: ends the session and clears its cookie", noBody{}, nil),
+		get("/auth/me", Authenticated(), a.me).describe("The caller: account, effective permissions, how it signed in", nil, meAnswer{}),
+		put("/auth/me/password", Authenticated(), a.changeOwnPassword).describe("Change one's own password (ends one's other sessions)", ownPasswordChange{}, nil),
+		get("/auth/me/api-keys", Authenticated(), a.listOwnKeys).describe("List one's own API keys", nil, Paged[store.APIKey]{}),
+		del("/auth/me/api-keys/:id", Authenticated(), a.revokeOwnKey).describe("Revoke one of one's own API keys", nil, store.APIKey{}),
 	})
 }
 

@@ -25,11 +25,11 @@ type connectionKind struct {
 // connectionCRUD is the list, get, create, update and delete routes of k.
 func (a *API) connectionCRUD(k connectionKind) []route {
 	return []route{
-		get(k.path, Requires(k.read), a.listConnections(k)),
-		get(k.path+"/:id", Requires(k.read), a.getConnection(k)),
-		post(k.path, Requires(k.write), a.createConnection(k)),
-		put(k.path+"/:id", Requires(k.write), a.updateConnection(k)),
-		del(k.path+"/:id", Requires(k.write), a.deleteConnection(k)),
+		get(k.path, Requires(k.read), a.listConnections(k)).describe("List "+k.resource, nil, Paged[configuration.Connection]{}),
+		get(k.path+"/:id", Requires(k.read), a.getConnection(k)).describe("Get a "+k.target+" (secrets masked)", nil, configuration.Connection{}),
+		post(k.path, Requires(k.write), a.createConnection(k)).describe("Create a "+k.target, configuration.ConnectionInput{}, configuration.Connection{}).creates(),
+		put(k.path+"/:id", Requires(k.write), a.updateConnection(k)).describe("Change a "+k.target+" (empty or masked secrets keep their value)", configuration.ConnectionInput{}, configuration.Connection{}),
+		del(k.path+"/:id", Requires(k.write), a.deleteConnection(k)).describe("Delete a "+k.target, nil, nil),
 	}
 }
 

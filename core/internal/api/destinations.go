@@ -15,8 +15,8 @@ var destinations = connectionKind{
 // destinationRoutes: storage connections, their test and their usage.
 func (a *API) destinationRoutes() []route {
 	return append(a.connectionCRUD(destinations),
-		post("/destinations/:id/test", Requires(auth.DestinationsWrite), a.testDestination),
-		get("/destinations/:id/usage", Requires(auth.DestinationsRead), a.destinationUsage),
+		post("/destinations/:id/test", Requires(auth.DestinationsWrite), a.testDestination).describe("Check the destination can be written, read and deleted", noBody{}, configuration.DestinationTest{}),
+		get("/destinations/:id/usage", Requires(auth.DestinationsRead), a.destinationUsage).describe("Space the destination uses and has free", nil, configuration.Usage{}),
 	)
 }
 

@@ -11,11 +11,11 @@ import (
 // route returns a key.
 func (a *API) encryptionProfileRoutes() []route {
 	return []route{
-		get("/encryption-profiles", Requires(auth.VaultRead), a.listProfiles),
-		get("/encryption-profiles/:id", Requires(auth.VaultRead), a.getProfile),
-		post("/encryption-profiles", Requires(auth.VaultWrite), a.createProfile),
-		put("/encryption-profiles/:id", Requires(auth.VaultWrite), a.updateProfile),
-		del("/encryption-profiles/:id", Requires(auth.VaultWrite), a.deleteProfile),
+		get("/encryption-profiles", Requires(auth.VaultRead), a.listProfiles).describe("List encryption profiles (never their keys)", nil, Paged[configuration.Profile]{}),
+		get("/encryption-profiles/:id", Requires(auth.VaultRead), a.getProfile).describe("Get an encryption profile", nil, configuration.Profile{}),
+		post("/encryption-profiles", Requires(auth.VaultWrite), a.createProfile).describe("Create an encryption profile with a new random key", configuration.ProfileInput{}, configuration.Profile{}).creates(),
+		put("/encryption-profiles/:id", Requires(auth.VaultWrite), a.updateProfile).describe("Rename or describe an encryption profile", configuration.ProfileInput{}, configuration.Profile{}),
+		del("/encryption-profiles/:id", Requires(auth.VaultWrite), a.deleteProfile).describe("Delete an encryption profile no job or backup uses", nil, nil),
 	}
 }
 

@@ -11,11 +11,11 @@ import (
 // execution engine.
 func (a *API) jobRoutes() []route {
 	return []route{
-		get("/jobs", Requires(auth.JobsRead), a.listJobs),
-		get("/jobs/:id", Requires(auth.JobsRead), a.getJob),
-		post("/jobs", Requires(auth.JobsWrite), a.createJob),
-		put("/jobs/:id", Requires(auth.JobsWrite), a.updateJob),
-		del("/jobs/:id", Requires(auth.JobsWrite), a.deleteJob),
+		get("/jobs", Requires(auth.JobsRead), a.listJobs).describe("List backup jobs", nil, Paged[configuration.Job]{}),
+		get("/jobs/:id", Requires(auth.JobsRead), a.getJob).describe("Get a backup job with its next run", nil, configuration.Job{}),
+		post("/jobs", Requires(auth.JobsWrite), a.createJob).describe("Create a backup job", configuration.JobInput{}, configuration.Job{}).creates(),
+		put("/jobs/:id", Requires(auth.JobsWrite), a.updateJob).describe("Replace a backup job", configuration.JobInput{}, configuration.Job{}),
+		del("/jobs/:id", Requires(auth.JobsWrite), a.deleteJob).describe("Delete a backup job", nil, nil),
 	}
 }
 

@@ -16,7 +16,7 @@ var notificationChannels = connectionKind{
 // notificationChannelRoutes: notification connections and their test.
 func (a *API) notificationChannelRoutes() []route {
 	return append(a.connectionCRUD(notificationChannels),
-		post("/notification-channels/:id/test", Requires(auth.NotificationsWrite), a.testNotificationChannel),
+		post("/notification-channels/:id/test", Requires(auth.NotificationsWrite), a.testNotificationChannel).describe("Send a test notification", noBody{}, nil),
 	)
 }
 

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/dbkeep/dbkeep/core/internal/auth"
+	"github.com/dbkeep/dbkeep/core/internal/configuration"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 )
 
@@ -11,7 +12,8 @@ import (
 // the configuration work).
 func (a *API) pluginRoutes() []route {
 	return []route{
-		get("/plugins", Requires(auth.PluginsRead), a.listPlugins),
+		get("/plugins", Requires(auth.PluginsRead), a.listPlugins).describe("Installed plugins with their schemas and health", nil, Paged[configuration.Plugin]{}).
+			withQuery("kind", "database, storage, notification or oidc: only plugins of this kind"),
 	}
 }
 

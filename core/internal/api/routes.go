@@ -11,6 +11,7 @@ func (a *API) routes() []route {
 		a.accountRoutes(),
 		a.configurationRoutes(),
 		a.pluginRoutes(),
+		a.openAPIRoutes(),
 	} {
 		all = append(all, group...)
 	}

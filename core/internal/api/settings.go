@@ -10,8 +10,8 @@ import (
 // settingsRoutes: the server settings, read and changed as one object.
 func (a *API) settingsRoutes() []route {
 	return []route{
-		get("/settings", Requires(auth.SettingsRead), a.getSettings),
-		put("/settings", Requires(auth.SettingsWrite), a.putSettings),
+		get("/settings", Requires(auth.SettingsRead), a.getSettings).describe("Server settings", nil, configuration.SettingsView{}),
+		put("/settings", Requires(auth.SettingsWrite), a.putSettings).describe("Change server settings (fields left out keep their value)", configuration.SettingsInput{}, configuration.SettingsView{}),
 	}
 }
 

@@ -15,8 +15,8 @@ var sources = connectionKind{
 // sourceRoutes: database connections, their test and their databases.
 func (a *API) sourceRoutes() []route {
 	return append(a.connectionCRUD(sources),
-		post("/sources/:id/test", Requires(auth.SourcesWrite), a.testSource),
-		get("/sources/:id/databases", Requires(auth.SourcesRead), a.sourceDatabases),
+		post("/sources/:id/test", Requires(auth.SourcesWrite), a.testSource).describe("Connect to the source's server and report its version", noBody{}, configuration.SourceTest{}),
+		get("/sources/:id/databases", Requires(auth.SourcesRead), a.sourceDatabases).describe("List the databases on the source's server with sizes", nil, Paged[configuration.Database]{}),
 	)
 }
 

@@ -1,0 +1,377 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/gofiber/fiber/v3"
+	"github.com/invopop/jsonschema"
+
+	"github.com/dbkeep/dbkeep/core/internal/auth"
+	"github.com/dbkeep/dbkeep/core/internal/buildinfo"
+	"github.com/dbkeep/dbkeep/core/internal/store"
+)
+
+// The OpenAPI 3.1 document is generated from the route table itself (the
+// same entries Mount registers), so it cannot drift from what is served:
+// methods, paths, access and, from each entry's describe call, a summary and
+// the Go types of the request body and of the envelope's data, turned into
+// JSON Schema (draft 2020-12, OpenAPI 3.1's dialect) by reflection.
+
+// OpenAPIPath is where the document is served, under Prefix.
+const OpenAPIPath = "/openapi.json"
+
+// Extensions on every operation saying what it needs; scripts probing the
+// API's access read them instead of guessing from the security list.
+const (
+	// ExtAccess is "public", "authenticated" or "permission".
+	ExtAccess = "x-dbkeep-access"
+	// ExtPermission is the permission a "permission" route requires.
+	ExtPermission = "x-dbkeep-permission"
+)
+
+// routeDoc is what the document says of a route.
+type routeDoc struct {
+	summary string
+	// request is a value of the JSON body's type; noBody{} for a POST, PUT
+	// or PATCH that reads none; nil for other methods.
+	request any
+	// response is a value of the envelope's data type; nil when the answer
+	// carries only a message.
+	response any
+	// created: the route answers 201 instead of 200.
+	created bool
+	// query lists query parameters besides limit and offset, which every
+	// paged answer takes.
+	query []queryParam
+}
+
+type queryParam struct{ name, description string }
+
+// noBody is the request of a POST, PUT or PATCH route that reads no body,
+// said explicitly so that a forgotten request type is caught by the test.
+type noBody struct{}
+
+// rawJSON is the response of a route answering a JSON document outside the
+// envelope (the OpenAPI document itself).
+type rawJSON struct{}
+
+// describe gives the route its summary, the type of its request body and
+// the type of the data its envelope carries (nil: a message only).
+func (r route) describe(summary string, request, response any) route {
+	r.doc.summary, r.doc.request, r.doc.response = summary, request, response
+	return r
+}
+
+// creates marks a route that answers 201 Created.
+func (r route) creates() route {
+	r.doc.created = true
+	return r
+}
+
+// withQuery documents a query parameter (a filter) of the route.
+func (r route) withQuery(name, description string) route {
+	r.doc.query = append(r.doc.query, queryParam{name, description})
+	return r
+}
+
+// openAPIRoutes: the document describing every route, itself included.
+func (a *API) openAPIRoutes() []route {
+	document := sync.OnceValues(func() ([]byte, error) { return OpenAPI(a.routes()) })
+	return []route{
+		get(OpenAPIPath, Public(), func(c fiber.Ctx) error {
+			b, err := document()
+			if err != nil {
+				return fail(c, err)
+			}
+			c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+			return c.Send(b)
+		}).describe("This API's OpenAPI 3.1 document (not in the envelope)", nil, rawJSON{}),
+	}
+}
+
+// OpenAPI builds the document for routes.
+func OpenAPI(routes []route) ([]byte, error) {
+	g := newSchemaGen()
+	paths := map[string]map[string]any{}
+	for _, r := range routes {
+		path := openAPIPath(r.path)
+		if paths[path] == nil {
+			paths[path] = map[string]any{}
+		}
+		m := strings.ToLower(r.method)
+		if _, dup := paths[path][m]; dup {
+			return nil, fmt.Errorf("openapi: %s %s is in the route table twice", r.method, r.path)
+		}
+		op, err := g.operation(r)
+		if err != nil {
+			return nil, fmt.Errorf("openapi: %s %s: %w", r.method, r.path, err)
+		}
+		paths[path][m] = op
+	}
+	errSchema, err := g.schema(Error{})
+	if err != nil {
+		return nil, err
+	}
+	doc := map[string]any{
+		"openapi":           "3.1.0",
+		"jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+		"info": map[string]any{
+			"title":   "dbkeep API",
+			"version": buildinfo.Version,
+			"description": "Every answer except this document is the envelope {success, message?, data?, error?}. " +
+				"Sign in with a session cookie (cookie requests that change state also send " + auth.CSRFHeader +
+				") or send an API key as Authorization: Bearer dbk_....",
+		},
+		"servers":  []any{map[string]any{"url": Prefix}},
+		"security": bothCredentials(),
+		"paths":    paths,
+		"components": map[string]any{
+			"schemas": g.components,
+			"securitySchemes": map[string]any{
+				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": auth.SessionCookie,
+					"description": "The session cookie POST /auth/login sets; requests that change state also carry the " + auth.CSRFHeader + " header."},
+				"apiKey": map[string]any{"type": "http", "scheme": "bearer",
+					"description": "An API key, dbk_..., scoped to some of its owner's permissions."},
+			},
+			"responses": map[string]any{
+				"Error": map[string]any{
+					"description": "The request failed; error.code is stable, error.fields names each invalid field.",
+					"content": jsonContent(map[string]any{
+						"type": "object", "required": []string{"success", "error"},
+						"properties": map[string]any{"success": map[string]any{"const": false}, "error": errSchema},
+					}),
+				},
+			},
+		},
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	// The reflector refers to definitions under $defs; the document keeps
+	// them under components.
+	return []byte(strings.ReplaceAll(string(b), `"#/$defs/`, `"#/components/schemas/`)), nil
+}
+
+func bothCredentials() []any {
+	return []any{map[string]any{"session": []string{}}, map[string]any{"apiKey": []string{}}}
+}
+
+var fiberParam = regexp.MustCompile(`:([A-Za-z][A-Za-z0-9]*)`)
+
+// openAPIPath turns Fiber's "/jobs/:id" into OpenAPI's "/jobs/{id}".
+func openAPIPath(p string) string { return fiberParam.ReplaceAllString(p, "{$1}") }
+
+func (g *schemaGen) operation(r route) (map[string]any, error) {
+	d := r.doc
+	op := map[string]any{
+		"summary":     d.summary,
+		"operationId": operationID(r),
+		"tags":        []string{strings.Split(strings.TrimPrefix(r.path, "/"), "/")[0]},
+	}
+	var params []any
+	for _, m := range fiberParam.FindAllStringSubmatch(r.path, -1) {
+		params = append(params, map[string]any{"name": m[1], "in": "path", "required": true,
+			"schema": map[string]any{"type": "integer", "minimum": 1}})
+	}
+	if isPaged(d.response) {
+		params = append(params,
+			map[string]any{"name": "limit", "in": "query", "description": fmt.Sprintf("page size, default %d", store.DefaultPageSize),
+				"schema": map[string]any{"type": "integer", "minimum": 1, "maximum": store.MaxPageSize}},
+			map[string]any{"name": "offset", "in": "query", "description": "items to skip",
+				"schema": map[string]any{"type": "integer", "minimum": 0}})
+	}
+	for _, q := range d.query {
+		params = append(params, map[string]any{"name": q.name, "in": "query", "description": q.description,
+			"schema": map[string]any{"type": "string"}})
+	}
+	if params != nil {
+		op["parameters"] = params
+	}
+
+	errRef := map[string]any{"$ref": "#/components/responses/Error"}
+	responses := map[string]any{"default": errRef}
+	switch {
+	case r.access.public:
+		op["security"] = []any{}
+		op[ExtAccess] = "public"
+	case r.access.authenticated:
+		op["security"] = bothCredentials()
+		op[ExtAccess] = "authenticated"
+		responses["401"] = errRef
+	default:
+		op["security"] = bothCredentials()
+		op[ExtAccess] = "permission"
+		op[ExtPermission] = string(r.access.perm)
+		op["description"] = fmt.Sprintf("Requires the permission %s.", r.access.perm)
+		responses["401"], responses["403"] = errRef, errRef
+	}
+
+	if d.request != nil {
+		if _, none := d.request.(noBody); !none {
+			s, err := g.schema(d.request)
+			if err != nil {
+				return nil, err
+			}
+			op["requestBody"] = map[string]any{"required": true, "content": jsonContent(s)}
+			responses["400"] = errRef
+		}
+	}
+	status, description := "200", "OK"
+	if d.created {
+		status, description = "201", "Created"
+	}
+	var body map[string]any
+	switch d.response.(type) {
+	case rawJSON:
+		body = map[string]any{"type": "object"}
+	case nil:
+		body = envelope(nil)
+	default:
+		s, err := g.schema(d.response)
+		if err != nil {
+			return nil, err
+		}
+		body = envelope(s)
+	}
+	responses[status] = map[string]any{"description": description, "content": jsonContent(body)}
+	op["responses"] = responses
+	return op, nil
+}
+
+// envelope is the success envelope around data (nil: a message only).
+func envelope(data map[string]any) map[string]any {
+	props := map[string]any{
+		"success": map[string]any{"const": true},
+		"message": map[string]any{"type": "string"},
+	}
+	if data != nil {
+		props["data"] = data
+	}
+	return map[string]any{"type": "object", "required": []string{"success"}, "properties": props}
+}
+
+func jsonContent(schema map[string]any) map[string]any {
+	return map[string]any{fiber.MIMEApplicationJSON: map[string]any{"schema": schema}}
+}
+
+// operationID is unique per method and path: "get_users_id".
+func operationID(r route) string {
+	id := strings.ToLower(r.method)
+	for _, part := range strings.Split(r.path, "/") {
+		part = strings.TrimPrefix(part, ":")
+		if part != "" {
+			id += "_" + strings.NewReplacer("-", "_", ".", "_").Replace(part)
+		}
+	}
+	return id
+}
+
+var pagedName = regexp.MustCompile(`^Paged\[`)
+
+func isPaged(v any) bool {
+	if v == nil {
+		return false
+	}
+	t := reflect.TypeOf(v)
+	return t.PkgPath() == reflect.TypeFor[Paged[int]]().PkgPath() && pagedName.MatchString(t.Name())
+}
+
+// schemaGen turns Go values into JSON Schemas, collecting named types as
+// components.
+type schemaGen struct {
+	r          *jsonschema.Reflector
+	components map[string]any
+	// names maps each component name to the one type it names.
+	names map[string]reflect.Type
+}
+
+func newSchemaGen() *schemaGen {
+	g := &schemaGen{components: map[string]any{}, names: map[string]reflect.Type{}}
+	g.r = &jsonschema.Reflector{
+		Anonymous: true,
+		// Nothing is marked required: omitted fields decode to zero values
+		// the services then validate, and the errors name those fields.
+		RequiredFromJSONSchemaTags: true,
+		Namer:                      g.name,
+		Mapper:                     mapType,
+	}
+	return g
+}
+
+// mapType gives types whose JSON is not their Go shape their schema.
+func mapType(t reflect.Type) *jsonschema.Schema {
+	if t == reflect.TypeFor[json.RawMessage]() {
+		return &jsonschema.Schema{}
+	}
+	return nil
+}
+
+var nonName = regexp.MustCompile(`[^A-Za-z0-9]+`)
+
+// name is a type's component name: its Go name, generics spelled out
+// ("Paged[.../store.User]" → "PagedUser"), qualified by its package only
+// when another type already took the short name.
+func (g *schemaGen) name(t reflect.Type) string {
+	n := t.Name()
+	if n == "" {
+		return "" // unnamed (pointer, slice, map): described in place
+	}
+	if i := strings.IndexByte(n, '['); i >= 0 {
+		base, args := n[:i], strings.Split(strings.TrimSuffix(n[i+1:], "]"), ",")
+		n = base
+		for _, a := range args {
+			n += a[strings.LastIndexAny(a, "./")+1:]
+		}
+	}
+	n = nonName.ReplaceAllString(n, "")
+	if prev, taken := g.names[n]; taken && prev != t {
+		pkg := t.PkgPath()
+		n = pkg[strings.LastIndexByte(pkg, '/')+1:] + "." + n
+	}
+	g.names[n] = t
+	return n
+}
+
+// schema reflects v's type, moving named types into components, and
+// returns the schema to use in place (usually a $ref).
+func (g *schemaGen) schema(v any) (map[string]any, error) {
+	s := g.r.Reflect(v)
+	for name, def := range s.Definitions {
+		b, err := json.Marshal(def)
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, err
+		}
+		g.components[name] = m
+	}
+	s.Definitions, s.Version, s.ID = nil, "", ""
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// openAPIOperations lists "METHOD /path" of routes sorted, for tests.
+func openAPIOperations(routes []route) []string {
+	var ops []string
+	for _, r := range routes {
+		ops = append(ops, r.method+" "+openAPIPath(r.path))
+	}
+	sort.Strings(ops)
+	return ops
+}
