@@ -234,7 +234,7 @@ func (st *sftpstore) Download(ctx context.Context, cfg spec.Config, req storage.
 	if req.Length > 0 {
 		r = io.LimitReader(f, req.Length)
 	}
-	return &download{r: r, f: f, sess: sess}, nil
+	return &download{r: r, f: f, sess: sess, ctx: ctx, name: name}, nil
 }
 
 // download reads one file; closing it ends the call's connection.
@@ -242,9 +242,20 @@ type download struct {
 	r    io.Reader
 	f    io.Closer
 	sess *session
+	ctx  context.Context
+	name string
 }
 
-func (d *download) Read(p []byte) (int, error) { return d.r.Read(p) }
+// Read gives a failure its meaning, as any other call's: a connection lost
+// mid-stream is spec.ErrUnavailable, from which a retrying caller
+// (storage.WithRetry) resumes at the first byte it did not get.
+func (d *download) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = d.sess.fail(d.ctx, "download", d.name, err)
+	}
+	return n, err
+}
 
 func (d *download) Close() error {
 	d.f.Close()
