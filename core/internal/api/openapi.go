@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 
@@ -364,14 +363,4 @@ func (g *schemaGen) schema(v any) (map[string]any, error) {
 		return nil, err
 	}
 	return m, nil
-}
-
-// openAPIOperations lists "METHOD /path" of routes sorted, for tests.
-func openAPIOperations(routes []route) []string {
-	var ops []string
-	for _, r := range routes {
-		ops = append(ops, r.method+" "+openAPIPath(r.path))
-	}
-	sort.Strings(ops)
-	return ops
 }
