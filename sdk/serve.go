@@ -75,6 +75,9 @@ func (p Plugin) Describe() (spec.Description, error) {
 	if _, ok := impl.(database.Restorer); ok && kind == spec.KindDatabase {
 		caps[spec.CapRestore] = true
 	}
+	if _, ok := impl.(database.RowCounter); ok && kind == spec.KindDatabase {
+		caps[spec.CapRowCount] = true
+	}
 	if _, ok := impl.(spec.ConfigValidator); ok {
 		caps[spec.CapConfigValidation] = true
 	}

@@ -45,6 +45,45 @@ type Restorer interface {
 	Restore(ctx context.Context, cfg spec.Config, req RestoreRequest, r io.Reader, rep spec.Reporter) (RestoreResult, error)
 }
 
+// RowCounter is implemented by plugins that can count the rows of a
+// database's tables. Its presence is the capability spec.CapRowCount. The core
+// uses it in restore drills: it counts the source and the restored copy and
+// compares them table by table.
+type RowCounter interface {
+	// CountRows returns one entry per table of req.Database (user tables
+	// only: no system catalogues), in any order. Counts are exact (a full
+	// count, such as SELECT count(*)) unless req.Estimate allows the engine's
+	// statistics; an entry that is an estimate says so with Exact false. An
+	// exact count may read every row: it must stop when ctx is cancelled. A
+	// database that does not exist is spec.ErrNotFound.
+	//
+	// The counts cover every table of the database, whatever table filters
+	// the configuration applies to dumps, so a caller comparing a source with
+	// a restore of a filtered dump compares the tables the restore holds.
+	CountRows(ctx context.Context, cfg spec.Config, req CountRowsRequest) ([]TableRows, error)
+}
+
+// CountRowsRequest selects the database whose tables CountRows counts.
+type CountRowsRequest struct {
+	Database string
+	// Estimate allows approximate counts where the engine keeps them cheaply;
+	// false (the default) asks for exact counts.
+	Estimate bool
+}
+
+// TableRows is the row count of one table.
+type TableRows struct {
+	// Schema is the namespace of the table inside the database ("public" in
+	// PostgreSQL); empty for engines where the database is the only namespace
+	// (MySQL, SQLite, MongoDB collections). It never repeats the database's
+	// name, so that a copy restored under another name counts alike.
+	Schema string
+	Table  string
+	Rows   int64
+	// Exact is false when Rows is an estimate.
+	Exact bool
+}
+
 // DumpWriter receives one dump. It is safe for concurrent use (a goroutine may
 // forward tool stderr through Log while another writes data).
 type DumpWriter interface {
@@ -114,4 +153,8 @@ type RestorePlan struct {
 type RestoreResult struct {
 	TargetDatabase string
 	BytesRead      int64
+	// Warnings say what a restore that finished applied only in part (the
+	// statements a tolerant restore skipped); the core shows such a restore
+	// as succeeded with warnings. Empty for a restore applied whole.
+	Warnings []string
 }

@@ -127,6 +127,22 @@ func (e *fileEngine) Dump(ctx context.Context, cfg spec.Config, req database.Dum
 	return err
 }
 
+// recordSize is the fileEngine's fixed record: a database of n bytes holds
+// n/recordSize rows in its one table, "records".
+const recordSize = 1024
+
+func (e *fileEngine) CountRows(_ context.Context, cfg spec.Config, req database.CountRowsRequest) ([]database.TableRows, error) {
+	st, err := os.Stat(filepath.Join(e.dir(cfg), req.Database+".db"))
+	if err != nil {
+		return nil, fmt.Errorf("database %q: %w", req.Database, spec.ErrNotFound)
+	}
+	r := database.TableRows{Table: "records", Rows: st.Size() / recordSize, Exact: e.bug != "count-inexact"}
+	if e.bug == "count-restored-off" && strings.HasPrefix(req.Database, "restored-") {
+		r.Rows++
+	}
+	return []database.TableRows{r}, nil
+}
+
 // leakedPipes holds the pipes of the "leak" engine's abandoned tools.
 var (
 	leakedMu    sync.Mutex
@@ -243,6 +259,7 @@ func options(t *testing.T, bug string) databasetest.Options {
 			{Name: "relative", Config: spec.Config{"dir": "rel"}, Fields: []string{"dir"}},
 			{Name: "unknown", Config: spec.Config{"dir": dir, "colour": "red"}, Fields: []string{"colour"}},
 		},
+		SeededRows:   []database.TableRows{{Table: "records", Rows: 100}},
 		Unreachable:  spec.Config{"dir": filepath.Join(dir, "absent")},
 		CancelWithin: 3 * 1e9,
 	}
@@ -275,6 +292,9 @@ func TestRunCatchesBrokenEngines(t *testing.T) {
 		"plain-notfound":    "DumpMissingDatabase",
 		"plain-unavailable": "Unreachable",
 		"accept-truncated":  "RestoreTruncatedDump",
+		// A count that is an estimate, and one that differs after a restore.
+		"count-inexact":      "RowCounts",
+		"count-restored-off": "RowCounts",
 	} {
 		t.Run(bug, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenEngine$", "-test.v", "-test.count=1")

@@ -25,5 +25,8 @@
 // sentinels, dumps start with their header, a cancelled dump stops at once and
 // leaves no tool process behind, a failing writer aborts the dump, concurrent
 // dumps do not disturb each other, and a restore never reports success for a
-// dump it did not apply whole. The plugin's own extra tests go beside it.
+// dump it did not apply whole. A plugin that counts rows (database.RowCounter)
+// also sets Options.SeededRows: the kit checks those counts, and that a dump
+// restored under another name counts the same, table for table. The plugin's
+// own extra tests go beside it.
 package databasetest

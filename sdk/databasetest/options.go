@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dbkeep/dbkeep/sdk"
+	"github.com/dbkeep/dbkeep/sdk/database"
 	"github.com/dbkeep/dbkeep/sdk/host"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 )
@@ -50,6 +51,15 @@ type Options struct {
 	// database it was dumped from) exactly: schema, every row, every object.
 	// Required when the plugin has the restore capability.
 	Compare func(t testing.TB, source, target string)
+
+	// SeededRows are the tables the seed put in Database with their row
+	// counts (Exact is ignored). Required when the plugin has the row-count
+	// capability (spec.CapRowCount): CountRows of Database must report each of
+	// them exactly, and CountRows of a restored copy must equal CountRows of
+	// Database table for table. Other tables of Database may exist; list at
+	// least one, and include an empty table and a non-ASCII name when the
+	// seed has them.
+	SeededRows []database.TableRows
 
 	// InvalidConfigs are configurations the plugin must reject, each with the
 	// fields its errors must name.

@@ -47,6 +47,14 @@ func Run(t *testing.T, opts Options) {
 		t.Fatalf("databasetest: Options.RestoreTarget is set but the plugin does not describe capability %q", spec.CapRestore)
 	}
 
+	k.countsRows = desc.Has(spec.CapRowCount)
+	if k.countsRows && len(o.SeededRows) == 0 {
+		t.Fatalf("databasetest: the plugin counts rows (capability %q): set Options.SeededRows", spec.CapRowCount)
+	}
+	if !k.countsRows && len(o.SeededRows) > 0 {
+		t.Fatalf("databasetest: Options.SeededRows is set but the plugin does not describe capability %q", spec.CapRowCount)
+	}
+
 	t.Run("Describe", k.describe)
 	t.Run("ValidateConfig", k.validateConfig)
 	t.Run("Test", k.test)
@@ -57,6 +65,7 @@ func Run(t *testing.T, opts Options) {
 	t.Run("CancelMidStream", k.cancelMidStream)
 	t.Run("WriterErrorAbortsDump", k.writerError)
 	t.Run("ConcurrentDumps", k.concurrentDumps)
+	t.Run("RowCounts", k.rowCounts)
 	if !k.restores {
 		t.Logf("plugin %s does not restore: restore checks not applicable", desc.ID)
 		return
@@ -69,11 +78,12 @@ func Run(t *testing.T, opts Options) {
 
 // kit holds what every subtest shares.
 type kit struct {
-	o        Options
-	conn     *host.Conn
-	db       host.DatabaseClient
-	desc     spec.Description
-	restores bool
+	o          Options
+	conn       *host.Conn
+	db         host.DatabaseClient
+	desc       spec.Description
+	restores   bool
+	countsRows bool
 }
 
 func (k *kit) ctx(t testing.TB) (context.Context, context.CancelFunc) {
@@ -106,6 +116,13 @@ func (k *kit) describe(t *testing.T) {
 		t.Errorf("Describe lists %q but PrepareRestore answers unsupported: %v", spec.CapRestore, err)
 	case !k.restores && !unsupported:
 		t.Errorf("Describe does not list %q but PrepareRestore does not answer spec.ErrUnsupported (err %v)", spec.CapRestore, err)
+	}
+	_, err = k.db.CountRows(ctx, k.o.Config, database.CountRowsRequest{Database: k.o.Database})
+	switch unsupported := errors.Is(err, spec.ErrUnsupported); {
+	case k.countsRows && unsupported:
+		t.Errorf("Describe lists %q but CountRows answers unsupported: %v", spec.CapRowCount, err)
+	case !k.countsRows && !unsupported:
+		t.Errorf("Describe does not list %q but CountRows does not answer spec.ErrUnsupported (err %v)", spec.CapRowCount, err)
 	}
 }
 

@@ -80,10 +80,12 @@ func (c *Conn) ValidateConfig(ctx context.Context, cfg spec.Config) error {
 }
 
 // DatabaseClient is a database plugin seen from the core. Restore calls
-// answer an error matching spec.ErrUnsupported when the plugin cannot restore.
+// answer an error matching spec.ErrUnsupported when the plugin cannot
+// restore, and CountRows when it cannot count rows (spec.CapRowCount).
 type DatabaseClient interface {
 	database.Database
 	database.Restorer
+	database.RowCounter
 }
 
 // StorageClient is a storage plugin seen from the core. Usage answers an
@@ -109,6 +111,7 @@ func (c *Conn) OIDC() oidc.Provider { return c.oidc }
 var (
 	_ database.Database     = (*wire.DatabaseClient)(nil)
 	_ database.Restorer     = (*wire.DatabaseClient)(nil)
+	_ database.RowCounter   = (*wire.DatabaseClient)(nil)
 	_ storage.Storage       = (*wire.StorageClient)(nil)
 	_ storage.UsageReporter = (*wire.StorageClient)(nil)
 )

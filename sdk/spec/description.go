@@ -33,6 +33,9 @@ const (
 	CapUsage Capability = "usage"
 	// CapRestore: the database plugin restores (PrepareRestore and Restore).
 	CapRestore Capability = "restore"
+	// CapRowCount: the database plugin counts the rows of a database's
+	// tables (CountRows), for restore drills.
+	CapRowCount Capability = "row-count"
 	// CapConfigValidation: the plugin checks configurations beyond the schema.
 	CapConfigValidation Capability = "config-validation"
 )

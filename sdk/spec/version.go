@@ -4,11 +4,12 @@ package spec
 //
 // ProtocolMajor is negotiated in the go-plugin handshake: a core and a plugin
 // with different majors do not talk. ProtocolMinor travels in Describe and only
-// grows for additive changes (a new optional RPC, a new field).
+// grows for additive changes (a new optional RPC, a new field). Minor 1 added
+// DatabaseService.CountRows and RestoreResult.warnings.
 const (
 	SDKVersion    = "0.1.0"
 	ProtocolMajor = 1
-	ProtocolMinor = 0
+	ProtocolMinor = 1
 )
 
 // Stream limits. Bytes cross the boundary as chunks of at most ChunkSize; no

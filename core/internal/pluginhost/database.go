@@ -46,3 +46,9 @@ func (c databaseClient) Restore(ctx context.Context, cfg spec.Config, req databa
 		return i.conn.Database().Restore(ctx, cfg, req, r, rep)
 	})
 }
+
+func (c databaseClient) CountRows(ctx context.Context, cfg spec.Config, req database.CountRowsRequest) ([]database.TableRows, error) {
+	return call(ctx, c.h, c.id, func(ctx context.Context, i *instance) ([]database.TableRows, error) {
+		return i.conn.Database().CountRows(ctx, cfg, req)
+	})
+}

@@ -233,8 +233,28 @@ func (ds *databaseServer) Restore(stream grpc.BidiStreamingServer[pb.RestoreRequ
 	}
 	res.BytesRead = n
 	return toStatus(rep.send(&pb.RestoreResponse{Message: &pb.RestoreResponse_Result{Result: &pb.RestoreResult{
-		TargetDatabase: res.TargetDatabase, BytesRead: res.BytesRead,
+		TargetDatabase: res.TargetDatabase, BytesRead: res.BytesRead, Warnings: res.Warnings,
 	}}}))
+}
+
+func (ds *databaseServer) CountRows(ctx context.Context, req *pb.CountRowsRequest) (*pb.CountRowsResponse, error) {
+	rc, ok := ds.s.Database.(database.RowCounter)
+	if !ok {
+		return nil, toStatus(fmt.Errorf("count rows: %w", spec.ErrUnsupported))
+	}
+	cfg, err := ds.s.config(ctx, req.GetConfig())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	tables, err := rc.CountRows(ctx, cfg, database.CountRowsRequest{Database: req.GetDatabase(), Estimate: req.GetEstimate()})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &pb.CountRowsResponse{Tables: make([]*pb.TableRows, len(tables))}
+	for i, t := range tables {
+		resp.Tables[i] = &pb.TableRows{Schema: t.Schema, Table: t.Table, Rows: t.Rows, Exact: t.Exact}
+	}
+	return resp, nil
 }
 
 func serverToPB(s database.ServerInfo) *pb.ServerInfo {
@@ -256,15 +276,16 @@ func dumpHeaderFromPB(p *pb.DumpHeader) database.DumpHeader {
 	}
 }
 
-// DatabaseClient implements database.Database and database.Restorer by
-// calling a plugin.
+// DatabaseClient implements database.Database, database.Restorer and
+// database.RowCounter by calling a plugin.
 type DatabaseClient struct {
 	c pb.DatabaseServiceClient
 }
 
 var (
-	_ database.Database = (*DatabaseClient)(nil)
-	_ database.Restorer = (*DatabaseClient)(nil)
+	_ database.Database   = (*DatabaseClient)(nil)
+	_ database.Restorer   = (*DatabaseClient)(nil)
+	_ database.RowCounter = (*DatabaseClient)(nil)
 )
 
 func NewDatabaseClient(cc grpc.ClientConnInterface) *DatabaseClient {
@@ -432,5 +453,21 @@ func (dc *DatabaseClient) Restore(ctx context.Context, cfg spec.Config, req data
 	// The plugin answers only after the whole dump arrived, so the sender is
 	// done or about to be.
 	<-sent
-	return database.RestoreResult{TargetDatabase: result.GetTargetDatabase(), BytesRead: result.GetBytesRead()}, nil
+	return database.RestoreResult{
+		TargetDatabase: result.GetTargetDatabase(), BytesRead: result.GetBytesRead(), Warnings: result.GetWarnings(),
+	}, nil
+}
+
+// CountRows answers an error matching spec.ErrUnsupported when the plugin
+// cannot count rows (an older plugin answers UNIMPLEMENTED).
+func (dc *DatabaseClient) CountRows(ctx context.Context, cfg spec.Config, req database.CountRowsRequest) ([]database.TableRows, error) {
+	resp, err := dc.c.CountRows(ctx, &pb.CountRowsRequest{Config: configToPB(cfg), Database: req.Database, Estimate: req.Estimate})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	out := make([]database.TableRows, len(resp.GetTables()))
+	for i, t := range resp.GetTables() {
+		out[i] = database.TableRows{Schema: t.GetSchema(), Table: t.GetTable(), Rows: t.GetRows(), Exact: t.GetExact()}
+	}
+	return out, nil
 }

@@ -2,7 +2,9 @@ package wire_test
 
 import (
 	"context"
+	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -44,5 +46,64 @@ func TestPrepareRestoreCarriesTheWholeRequest(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"copy", "sql", "fast", "admin"}, plan.Problems); diff != "" {
 		t.Errorf("request as the plugin saw it (-want +got):\n%s", diff)
+	}
+}
+
+// counter is echoRestorer that also counts rows: it answers the request back
+// as one table, and restores with a warning.
+type counter struct{ echoRestorer }
+
+func (counter) CountRows(_ context.Context, _ spec.Config, req database.CountRowsRequest) ([]database.TableRows, error) {
+	if req.Database == "missing" {
+		return nil, spec.ErrNotFound
+	}
+	return []database.TableRows{
+		{Schema: "s ✓", Table: req.Database, Rows: 1 << 40, Exact: !req.Estimate},
+		{Table: "empty", Rows: 0, Exact: true},
+	}, nil
+}
+
+func (counter) Restore(_ context.Context, _ spec.Config, req database.RestoreRequest, r io.Reader, _ spec.Reporter) (database.RestoreResult, error) {
+	io.Copy(io.Discard, r)
+	return database.RestoreResult{TargetDatabase: req.TargetDatabase, Warnings: []string{"skipped one ✓", ""}}, nil
+}
+
+func TestCountRowsCrossesTheBoundary(t *testing.T) {
+	conn := sdktest.Start(t, sdk.Plugin{Name: "counter", Version: "0.0.1", Database: counter{}})
+	desc, err := conn.Describe(context.Background())
+	if err != nil || !desc.Has(spec.CapRowCount) {
+		t.Fatalf("Describe: capabilities %v (%v), want %q", desc.Capabilities, err, spec.CapRowCount)
+	}
+	for _, estimate := range []bool{false, true} {
+		got, err := conn.Database().CountRows(context.Background(), spec.Config{}, database.CountRowsRequest{Database: "db", Estimate: estimate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []database.TableRows{{Schema: "s ✓", Table: "db", Rows: 1 << 40, Exact: !estimate}, {Table: "empty", Exact: true}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("CountRows (estimate %v) (-want +got):\n%s", estimate, diff)
+		}
+	}
+	if _, err := conn.Database().CountRows(context.Background(), spec.Config{}, database.CountRowsRequest{Database: "missing"}); !errors.Is(err, spec.ErrNotFound) {
+		t.Errorf("CountRows of a missing database = %v, want spec.ErrNotFound", err)
+	}
+	res, err := conn.Database().Restore(context.Background(), spec.Config{}, database.RestoreRequest{TargetDatabase: "t"}, strings.NewReader("x"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"skipped one ✓", ""}, res.Warnings); diff != "" {
+		t.Errorf("restore warnings (-want +got):\n%s", diff)
+	}
+}
+
+func TestCountRowsUnsupported(t *testing.T) {
+	conn := sdktest.Start(t, sdk.Plugin{Name: "echo", Version: "0.0.1", Database: echoRestorer{}})
+	desc, err := conn.Describe(context.Background())
+	if err != nil || desc.Has(spec.CapRowCount) {
+		t.Fatalf("Describe: capabilities %v (%v), want no %q", desc.Capabilities, err, spec.CapRowCount)
+	}
+	_, err = conn.Database().CountRows(context.Background(), spec.Config{}, database.CountRowsRequest{Database: "db"})
+	if !errors.Is(err, spec.ErrUnsupported) {
+		t.Errorf("CountRows of a plugin without it = %v, want spec.ErrUnsupported", err)
 	}
 }

@@ -875,8 +875,12 @@ type RestoreResult struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	TargetDatabase string                 `protobuf:"bytes,1,opt,name=target_database,json=targetDatabase,proto3" json:"target_database,omitempty"`
 	BytesRead      int64                  `protobuf:"varint,2,opt,name=bytes_read,json=bytesRead,proto3" json:"bytes_read,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// warnings say what the restore applied only in part although it finished
+	// (statements a tolerant restore skipped); the core shows the restore as
+	// succeeded with warnings. Protocol minor 1.
+	Warnings      []string `protobuf:"bytes,3,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RestoreResult) Reset() {
@@ -921,6 +925,13 @@ func (x *RestoreResult) GetBytesRead() int64 {
 		return x.BytesRead
 	}
 	return 0
+}
+
+func (x *RestoreResult) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
 }
 
 type RestoreResponse struct {
@@ -1021,6 +1032,183 @@ func (*RestoreResponse_Progress) isRestoreResponse_Message() {}
 
 func (*RestoreResponse_Result) isRestoreResponse_Message() {}
 
+type CountRowsRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Config   *Config                `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	Database string                 `protobuf:"bytes,2,opt,name=database,proto3" json:"database,omitempty"`
+	// estimate allows cheap approximate counts (catalogue statistics) where the
+	// engine has them; by default every count is exact.
+	Estimate      bool `protobuf:"varint,3,opt,name=estimate,proto3" json:"estimate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountRowsRequest) Reset() {
+	*x = CountRowsRequest{}
+	mi := &file_dbkeep_plugin_v1_database_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountRowsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountRowsRequest) ProtoMessage() {}
+
+func (x *CountRowsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dbkeep_plugin_v1_database_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountRowsRequest.ProtoReflect.Descriptor instead.
+func (*CountRowsRequest) Descriptor() ([]byte, []int) {
+	return file_dbkeep_plugin_v1_database_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *CountRowsRequest) GetConfig() *Config {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *CountRowsRequest) GetDatabase() string {
+	if x != nil {
+		return x.Database
+	}
+	return ""
+}
+
+func (x *CountRowsRequest) GetEstimate() bool {
+	if x != nil {
+		return x.Estimate
+	}
+	return false
+}
+
+type CountRowsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tables        []*TableRows           `protobuf:"bytes,1,rep,name=tables,proto3" json:"tables,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountRowsResponse) Reset() {
+	*x = CountRowsResponse{}
+	mi := &file_dbkeep_plugin_v1_database_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountRowsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountRowsResponse) ProtoMessage() {}
+
+func (x *CountRowsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dbkeep_plugin_v1_database_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountRowsResponse.ProtoReflect.Descriptor instead.
+func (*CountRowsResponse) Descriptor() ([]byte, []int) {
+	return file_dbkeep_plugin_v1_database_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *CountRowsResponse) GetTables() []*TableRows {
+	if x != nil {
+		return x.Tables
+	}
+	return nil
+}
+
+type TableRows struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// schema is the schema or namespace holding the table; empty when the
+	// engine has none.
+	Schema string `protobuf:"bytes,1,opt,name=schema,proto3" json:"schema,omitempty"`
+	Table  string `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
+	Rows   int64  `protobuf:"varint,3,opt,name=rows,proto3" json:"rows,omitempty"`
+	// exact is false when rows is an estimate.
+	Exact         bool `protobuf:"varint,4,opt,name=exact,proto3" json:"exact,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TableRows) Reset() {
+	*x = TableRows{}
+	mi := &file_dbkeep_plugin_v1_database_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TableRows) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TableRows) ProtoMessage() {}
+
+func (x *TableRows) ProtoReflect() protoreflect.Message {
+	mi := &file_dbkeep_plugin_v1_database_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TableRows.ProtoReflect.Descriptor instead.
+func (*TableRows) Descriptor() ([]byte, []int) {
+	return file_dbkeep_plugin_v1_database_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *TableRows) GetSchema() string {
+	if x != nil {
+		return x.Schema
+	}
+	return ""
+}
+
+func (x *TableRows) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *TableRows) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *TableRows) GetExact() bool {
+	if x != nil {
+		return x.Exact
+	}
+	return false
+}
+
 var File_dbkeep_plugin_v1_database_proto protoreflect.FileDescriptor
 
 const file_dbkeep_plugin_v1_database_proto_rawDesc = "" +
@@ -1096,22 +1284,35 @@ const file_dbkeep_plugin_v1_database_proto_rawDesc = "" +
 	"\x0eRestoreRequest\x129\n" +
 	"\x06header\x18\x01 \x01(\v2\x1f.dbkeep.plugin.v1.RestoreHeaderH\x00R\x06header\x12\x14\n" +
 	"\x04data\x18\x02 \x01(\fH\x00R\x04dataB\t\n" +
-	"\amessage\"W\n" +
+	"\amessage\"s\n" +
 	"\rRestoreResult\x12'\n" +
 	"\x0ftarget_database\x18\x01 \x01(\tR\x0etargetDatabase\x12\x1d\n" +
 	"\n" +
-	"bytes_read\x18\x02 \x01(\x03R\tbytesRead\"\xc1\x01\n" +
+	"bytes_read\x18\x02 \x01(\x03R\tbytesRead\x12\x1a\n" +
+	"\bwarnings\x18\x03 \x03(\tR\bwarnings\"\xc1\x01\n" +
 	"\x0fRestoreResponse\x12.\n" +
 	"\x03log\x18\x01 \x01(\v2\x1a.dbkeep.plugin.v1.LogEntryH\x00R\x03log\x128\n" +
 	"\bprogress\x18\x02 \x01(\v2\x1a.dbkeep.plugin.v1.ProgressH\x00R\bprogress\x129\n" +
 	"\x06result\x18\x03 \x01(\v2\x1f.dbkeep.plugin.v1.RestoreResultH\x00R\x06resultB\t\n" +
-	"\amessage2\xcc\x03\n" +
+	"\amessage\"|\n" +
+	"\x10CountRowsRequest\x120\n" +
+	"\x06config\x18\x01 \x01(\v2\x18.dbkeep.plugin.v1.ConfigR\x06config\x12\x1a\n" +
+	"\bdatabase\x18\x02 \x01(\tR\bdatabase\x12\x1a\n" +
+	"\bestimate\x18\x03 \x01(\bR\bestimate\"H\n" +
+	"\x11CountRowsResponse\x123\n" +
+	"\x06tables\x18\x01 \x03(\v2\x1b.dbkeep.plugin.v1.TableRowsR\x06tables\"c\n" +
+	"\tTableRows\x12\x16\n" +
+	"\x06schema\x18\x01 \x01(\tR\x06schema\x12\x14\n" +
+	"\x05table\x18\x02 \x01(\tR\x05table\x12\x12\n" +
+	"\x04rows\x18\x03 \x01(\x03R\x04rows\x12\x14\n" +
+	"\x05exact\x18\x04 \x01(\bR\x05exact2\xa2\x04\n" +
 	"\x0fDatabaseService\x12U\n" +
 	"\x04Test\x12%.dbkeep.plugin.v1.DatabaseTestRequest\x1a&.dbkeep.plugin.v1.DatabaseTestResponse\x12`\n" +
 	"\rListDatabases\x12&.dbkeep.plugin.v1.ListDatabasesRequest\x1a'.dbkeep.plugin.v1.ListDatabasesResponse\x12G\n" +
 	"\x04Dump\x12\x1d.dbkeep.plugin.v1.DumpRequest\x1a\x1e.dbkeep.plugin.v1.DumpResponse0\x01\x12c\n" +
 	"\x0ePrepareRestore\x12'.dbkeep.plugin.v1.PrepareRestoreRequest\x1a(.dbkeep.plugin.v1.PrepareRestoreResponse\x12R\n" +
-	"\aRestore\x12 .dbkeep.plugin.v1.RestoreRequest\x1a!.dbkeep.plugin.v1.RestoreResponse(\x010\x01BDZBgithub.com/dbkeep/dbkeep/sdk/internal/pb/dbkeep/plugin/v1;pluginv1b\x06proto3"
+	"\aRestore\x12 .dbkeep.plugin.v1.RestoreRequest\x1a!.dbkeep.plugin.v1.RestoreResponse(\x010\x01\x12T\n" +
+	"\tCountRows\x12\".dbkeep.plugin.v1.CountRowsRequest\x1a#.dbkeep.plugin.v1.CountRowsResponseBDZBgithub.com/dbkeep/dbkeep/sdk/internal/pb/dbkeep/plugin/v1;pluginv1b\x06proto3"
 
 var (
 	file_dbkeep_plugin_v1_database_proto_rawDescOnce sync.Once
@@ -1125,7 +1326,7 @@ func file_dbkeep_plugin_v1_database_proto_rawDescGZIP() []byte {
 	return file_dbkeep_plugin_v1_database_proto_rawDescData
 }
 
-var file_dbkeep_plugin_v1_database_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_dbkeep_plugin_v1_database_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_dbkeep_plugin_v1_database_proto_goTypes = []any{
 	(*ServerInfo)(nil),             // 0: dbkeep.plugin.v1.ServerInfo
 	(*DatabaseTestRequest)(nil),    // 1: dbkeep.plugin.v1.DatabaseTestRequest
@@ -1142,54 +1343,61 @@ var file_dbkeep_plugin_v1_database_proto_goTypes = []any{
 	(*RestoreRequest)(nil),         // 12: dbkeep.plugin.v1.RestoreRequest
 	(*RestoreResult)(nil),          // 13: dbkeep.plugin.v1.RestoreResult
 	(*RestoreResponse)(nil),        // 14: dbkeep.plugin.v1.RestoreResponse
-	nil,                            // 15: dbkeep.plugin.v1.DumpRequest.OptionsEntry
-	nil,                            // 16: dbkeep.plugin.v1.DumpHeader.MetadataEntry
-	nil,                            // 17: dbkeep.plugin.v1.PrepareRestoreRequest.OptionsEntry
-	nil,                            // 18: dbkeep.plugin.v1.RestoreHeader.OptionsEntry
-	(*Config)(nil),                 // 19: dbkeep.plugin.v1.Config
-	(*LogEntry)(nil),               // 20: dbkeep.plugin.v1.LogEntry
-	(*Progress)(nil),               // 21: dbkeep.plugin.v1.Progress
+	(*CountRowsRequest)(nil),       // 15: dbkeep.plugin.v1.CountRowsRequest
+	(*CountRowsResponse)(nil),      // 16: dbkeep.plugin.v1.CountRowsResponse
+	(*TableRows)(nil),              // 17: dbkeep.plugin.v1.TableRows
+	nil,                            // 18: dbkeep.plugin.v1.DumpRequest.OptionsEntry
+	nil,                            // 19: dbkeep.plugin.v1.DumpHeader.MetadataEntry
+	nil,                            // 20: dbkeep.plugin.v1.PrepareRestoreRequest.OptionsEntry
+	nil,                            // 21: dbkeep.plugin.v1.RestoreHeader.OptionsEntry
+	(*Config)(nil),                 // 22: dbkeep.plugin.v1.Config
+	(*LogEntry)(nil),               // 23: dbkeep.plugin.v1.LogEntry
+	(*Progress)(nil),               // 24: dbkeep.plugin.v1.Progress
 }
 var file_dbkeep_plugin_v1_database_proto_depIdxs = []int32{
-	19, // 0: dbkeep.plugin.v1.DatabaseTestRequest.config:type_name -> dbkeep.plugin.v1.Config
+	22, // 0: dbkeep.plugin.v1.DatabaseTestRequest.config:type_name -> dbkeep.plugin.v1.Config
 	0,  // 1: dbkeep.plugin.v1.DatabaseTestResponse.server:type_name -> dbkeep.plugin.v1.ServerInfo
-	19, // 2: dbkeep.plugin.v1.ListDatabasesRequest.config:type_name -> dbkeep.plugin.v1.Config
+	22, // 2: dbkeep.plugin.v1.ListDatabasesRequest.config:type_name -> dbkeep.plugin.v1.Config
 	5,  // 3: dbkeep.plugin.v1.ListDatabasesResponse.databases:type_name -> dbkeep.plugin.v1.DatabaseInfo
-	19, // 4: dbkeep.plugin.v1.DumpRequest.config:type_name -> dbkeep.plugin.v1.Config
-	15, // 5: dbkeep.plugin.v1.DumpRequest.options:type_name -> dbkeep.plugin.v1.DumpRequest.OptionsEntry
+	22, // 4: dbkeep.plugin.v1.DumpRequest.config:type_name -> dbkeep.plugin.v1.Config
+	18, // 5: dbkeep.plugin.v1.DumpRequest.options:type_name -> dbkeep.plugin.v1.DumpRequest.OptionsEntry
 	0,  // 6: dbkeep.plugin.v1.DumpHeader.server:type_name -> dbkeep.plugin.v1.ServerInfo
-	16, // 7: dbkeep.plugin.v1.DumpHeader.metadata:type_name -> dbkeep.plugin.v1.DumpHeader.MetadataEntry
+	19, // 7: dbkeep.plugin.v1.DumpHeader.metadata:type_name -> dbkeep.plugin.v1.DumpHeader.MetadataEntry
 	7,  // 8: dbkeep.plugin.v1.DumpResponse.header:type_name -> dbkeep.plugin.v1.DumpHeader
-	20, // 9: dbkeep.plugin.v1.DumpResponse.log:type_name -> dbkeep.plugin.v1.LogEntry
-	21, // 10: dbkeep.plugin.v1.DumpResponse.progress:type_name -> dbkeep.plugin.v1.Progress
-	19, // 11: dbkeep.plugin.v1.PrepareRestoreRequest.config:type_name -> dbkeep.plugin.v1.Config
-	19, // 12: dbkeep.plugin.v1.PrepareRestoreRequest.privileged:type_name -> dbkeep.plugin.v1.Config
+	23, // 9: dbkeep.plugin.v1.DumpResponse.log:type_name -> dbkeep.plugin.v1.LogEntry
+	24, // 10: dbkeep.plugin.v1.DumpResponse.progress:type_name -> dbkeep.plugin.v1.Progress
+	22, // 11: dbkeep.plugin.v1.PrepareRestoreRequest.config:type_name -> dbkeep.plugin.v1.Config
+	22, // 12: dbkeep.plugin.v1.PrepareRestoreRequest.privileged:type_name -> dbkeep.plugin.v1.Config
 	7,  // 13: dbkeep.plugin.v1.PrepareRestoreRequest.source:type_name -> dbkeep.plugin.v1.DumpHeader
-	17, // 14: dbkeep.plugin.v1.PrepareRestoreRequest.options:type_name -> dbkeep.plugin.v1.PrepareRestoreRequest.OptionsEntry
+	20, // 14: dbkeep.plugin.v1.PrepareRestoreRequest.options:type_name -> dbkeep.plugin.v1.PrepareRestoreRequest.OptionsEntry
 	0,  // 15: dbkeep.plugin.v1.PrepareRestoreResponse.target_server:type_name -> dbkeep.plugin.v1.ServerInfo
-	19, // 16: dbkeep.plugin.v1.RestoreHeader.config:type_name -> dbkeep.plugin.v1.Config
-	19, // 17: dbkeep.plugin.v1.RestoreHeader.privileged:type_name -> dbkeep.plugin.v1.Config
+	22, // 16: dbkeep.plugin.v1.RestoreHeader.config:type_name -> dbkeep.plugin.v1.Config
+	22, // 17: dbkeep.plugin.v1.RestoreHeader.privileged:type_name -> dbkeep.plugin.v1.Config
 	7,  // 18: dbkeep.plugin.v1.RestoreHeader.source:type_name -> dbkeep.plugin.v1.DumpHeader
-	18, // 19: dbkeep.plugin.v1.RestoreHeader.options:type_name -> dbkeep.plugin.v1.RestoreHeader.OptionsEntry
+	21, // 19: dbkeep.plugin.v1.RestoreHeader.options:type_name -> dbkeep.plugin.v1.RestoreHeader.OptionsEntry
 	11, // 20: dbkeep.plugin.v1.RestoreRequest.header:type_name -> dbkeep.plugin.v1.RestoreHeader
-	20, // 21: dbkeep.plugin.v1.RestoreResponse.log:type_name -> dbkeep.plugin.v1.LogEntry
-	21, // 22: dbkeep.plugin.v1.RestoreResponse.progress:type_name -> dbkeep.plugin.v1.Progress
+	23, // 21: dbkeep.plugin.v1.RestoreResponse.log:type_name -> dbkeep.plugin.v1.LogEntry
+	24, // 22: dbkeep.plugin.v1.RestoreResponse.progress:type_name -> dbkeep.plugin.v1.Progress
 	13, // 23: dbkeep.plugin.v1.RestoreResponse.result:type_name -> dbkeep.plugin.v1.RestoreResult
-	1,  // 24: dbkeep.plugin.v1.DatabaseService.Test:input_type -> dbkeep.plugin.v1.DatabaseTestRequest
-	3,  // 25: dbkeep.plugin.v1.DatabaseService.ListDatabases:input_type -> dbkeep.plugin.v1.ListDatabasesRequest
-	6,  // 26: dbkeep.plugin.v1.DatabaseService.Dump:input_type -> dbkeep.plugin.v1.DumpRequest
-	9,  // 27: dbkeep.plugin.v1.DatabaseService.PrepareRestore:input_type -> dbkeep.plugin.v1.PrepareRestoreRequest
-	12, // 28: dbkeep.plugin.v1.DatabaseService.Restore:input_type -> dbkeep.plugin.v1.RestoreRequest
-	2,  // 29: dbkeep.plugin.v1.DatabaseService.Test:output_type -> dbkeep.plugin.v1.DatabaseTestResponse
-	4,  // 30: dbkeep.plugin.v1.DatabaseService.ListDatabases:output_type -> dbkeep.plugin.v1.ListDatabasesResponse
-	8,  // 31: dbkeep.plugin.v1.DatabaseService.Dump:output_type -> dbkeep.plugin.v1.DumpResponse
-	10, // 32: dbkeep.plugin.v1.DatabaseService.PrepareRestore:output_type -> dbkeep.plugin.v1.PrepareRestoreResponse
-	14, // 33: dbkeep.plugin.v1.DatabaseService.Restore:output_type -> dbkeep.plugin.v1.RestoreResponse
-	29, // [29:34] is the sub-list for method output_type
-	24, // [24:29] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	22, // 24: dbkeep.plugin.v1.CountRowsRequest.config:type_name -> dbkeep.plugin.v1.Config
+	17, // 25: dbkeep.plugin.v1.CountRowsResponse.tables:type_name -> dbkeep.plugin.v1.TableRows
+	1,  // 26: dbkeep.plugin.v1.DatabaseService.Test:input_type -> dbkeep.plugin.v1.DatabaseTestRequest
+	3,  // 27: dbkeep.plugin.v1.DatabaseService.ListDatabases:input_type -> dbkeep.plugin.v1.ListDatabasesRequest
+	6,  // 28: dbkeep.plugin.v1.DatabaseService.Dump:input_type -> dbkeep.plugin.v1.DumpRequest
+	9,  // 29: dbkeep.plugin.v1.DatabaseService.PrepareRestore:input_type -> dbkeep.plugin.v1.PrepareRestoreRequest
+	12, // 30: dbkeep.plugin.v1.DatabaseService.Restore:input_type -> dbkeep.plugin.v1.RestoreRequest
+	15, // 31: dbkeep.plugin.v1.DatabaseService.CountRows:input_type -> dbkeep.plugin.v1.CountRowsRequest
+	2,  // 32: dbkeep.plugin.v1.DatabaseService.Test:output_type -> dbkeep.plugin.v1.DatabaseTestResponse
+	4,  // 33: dbkeep.plugin.v1.DatabaseService.ListDatabases:output_type -> dbkeep.plugin.v1.ListDatabasesResponse
+	8,  // 34: dbkeep.plugin.v1.DatabaseService.Dump:output_type -> dbkeep.plugin.v1.DumpResponse
+	10, // 35: dbkeep.plugin.v1.DatabaseService.PrepareRestore:output_type -> dbkeep.plugin.v1.PrepareRestoreResponse
+	14, // 36: dbkeep.plugin.v1.DatabaseService.Restore:output_type -> dbkeep.plugin.v1.RestoreResponse
+	16, // 37: dbkeep.plugin.v1.DatabaseService.CountRows:output_type -> dbkeep.plugin.v1.CountRowsResponse
+	32, // [32:38] is the sub-list for method output_type
+	26, // [26:32] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_dbkeep_plugin_v1_database_proto_init() }
@@ -1219,7 +1427,7 @@ func file_dbkeep_plugin_v1_database_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dbkeep_plugin_v1_database_proto_rawDesc), len(file_dbkeep_plugin_v1_database_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

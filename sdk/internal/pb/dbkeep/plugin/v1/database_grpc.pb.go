@@ -24,6 +24,7 @@ const (
 	DatabaseService_Dump_FullMethodName           = "/dbkeep.plugin.v1.DatabaseService/Dump"
 	DatabaseService_PrepareRestore_FullMethodName = "/dbkeep.plugin.v1.DatabaseService/PrepareRestore"
 	DatabaseService_Restore_FullMethodName        = "/dbkeep.plugin.v1.DatabaseService/Restore"
+	DatabaseService_CountRows_FullMethodName      = "/dbkeep.plugin.v1.DatabaseService/CountRows"
 )
 
 // DatabaseServiceClient is the client API for DatabaseService service.
@@ -44,6 +45,11 @@ type DatabaseServiceClient interface {
 	// Restore receives a header then data chunks, and sends log and progress
 	// messages while it works and one result at the end.
 	Restore(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[RestoreRequest, RestoreResponse], error)
+	// CountRows counts the rows of every table of one database, for restore
+	// drills that compare a source with its restored copy. Optional (protocol
+	// minor 1, capability "row-count"): a plugin without it answers
+	// UNIMPLEMENTED.
+	CountRows(ctx context.Context, in *CountRowsRequest, opts ...grpc.CallOption) (*CountRowsResponse, error)
 }
 
 type databaseServiceClient struct {
@@ -116,6 +122,16 @@ func (c *databaseServiceClient) Restore(ctx context.Context, opts ...grpc.CallOp
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type DatabaseService_RestoreClient = grpc.BidiStreamingClient[RestoreRequest, RestoreResponse]
 
+func (c *databaseServiceClient) CountRows(ctx context.Context, in *CountRowsRequest, opts ...grpc.CallOption) (*CountRowsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountRowsResponse)
+	err := c.cc.Invoke(ctx, DatabaseService_CountRows_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DatabaseServiceServer is the server API for DatabaseService service.
 // All implementations must embed UnimplementedDatabaseServiceServer
 // for forward compatibility.
@@ -134,6 +150,11 @@ type DatabaseServiceServer interface {
 	// Restore receives a header then data chunks, and sends log and progress
 	// messages while it works and one result at the end.
 	Restore(grpc.BidiStreamingServer[RestoreRequest, RestoreResponse]) error
+	// CountRows counts the rows of every table of one database, for restore
+	// drills that compare a source with its restored copy. Optional (protocol
+	// minor 1, capability "row-count"): a plugin without it answers
+	// UNIMPLEMENTED.
+	CountRows(context.Context, *CountRowsRequest) (*CountRowsResponse, error)
 	mustEmbedUnimplementedDatabaseServiceServer()
 }
 
@@ -158,6 +179,9 @@ func (UnimplementedDatabaseServiceServer) PrepareRestore(context.Context, *Prepa
 }
 func (UnimplementedDatabaseServiceServer) Restore(grpc.BidiStreamingServer[RestoreRequest, RestoreResponse]) error {
 	return status.Errorf(codes.Unimplemented, "method Restore not implemented")
+}
+func (UnimplementedDatabaseServiceServer) CountRows(context.Context, *CountRowsRequest) (*CountRowsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CountRows not implemented")
 }
 func (UnimplementedDatabaseServiceServer) mustEmbedUnimplementedDatabaseServiceServer() {}
 func (UnimplementedDatabaseServiceServer) testEmbeddedByValue()                         {}
@@ -252,6 +276,24 @@ func _DatabaseService_Restore_Handler(srv interface{}, stream grpc.ServerStream)
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type DatabaseService_RestoreServer = grpc.BidiStreamingServer[RestoreRequest, RestoreResponse]
 
+func _DatabaseService_CountRows_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountRowsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DatabaseServiceServer).CountRows(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DatabaseService_CountRows_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DatabaseServiceServer).CountRows(ctx, req.(*CountRowsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DatabaseService_ServiceDesc is the grpc.ServiceDesc for DatabaseService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -270,6 +312,10 @@ var DatabaseService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PrepareRestore",
 			Handler:    _DatabaseService_PrepareRestore_Handler,
+		},
+		{
+			MethodName: "CountRows",
+			Handler:    _DatabaseService_CountRows_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
