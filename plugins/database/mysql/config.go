@@ -131,9 +131,14 @@ func parseConfig(cfg spec.Config) (conn, error) {
 	if c.sslMode == sslDisabled && (c.ca != "" || c.cert != "") {
 		errs.Add(fieldSSLMode, "is disabled but TLS files are set")
 	}
-	for _, name := range append(append([]string{}, c.include...), c.exclude...) {
-		if err := checkName("table", name); err != nil {
-			errs.Add(fieldIncludeTables, err.Error())
+	for _, f := range []struct {
+		field string
+		names []string
+	}{{fieldIncludeTables, c.include}, {fieldExcludeTables, c.exclude}} {
+		for _, name := range f.names {
+			if err := checkName("table", name); err != nil {
+				errs.Add(f.field, err.Error())
+			}
 		}
 	}
 	return c, errs.Err()

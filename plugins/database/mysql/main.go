@@ -62,6 +62,9 @@
 //     mysql.proc on MariaDB before 11.3, without which the tool fails with
 //     spec.ErrPermission). Restoring objects whose definer is another account
 //     needs SET USER (MariaDB) or SET_USER_ID (MySQL).
+//   - Row counts for drills (CountRows): SELECT COUNT(*) of every BASE TABLE
+//     in information_schema, in one read-only REPEATABLE READ transaction;
+//     TABLE_ROWS on request. Schema is empty: the database is the schema.
 //   - TLS: ssl-mode follows MySQL's names. MariaDB's tools have no mode that
 //     checks the CA but not the host name, so with them verify-ca checks the
 //     host name too.

@@ -39,6 +39,7 @@ func TestConformance(t *testing.T) {
 			{Name: "host like an option", Config: withField(cfg, fieldHost, "--help"), Fields: []string{fieldHost}},
 			{Name: "unknown field", Config: withField(cfg, "database", "x"), Fields: []string{"database"}},
 		},
+		SeededRows:  seededRows,
 		Unreachable: withField(cfg, fieldHost, "127.0.0.1", fieldPort, closedPort(t), fieldConnectTimeout, "3"),
 	})
 }

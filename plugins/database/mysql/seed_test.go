@@ -4,8 +4,19 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/dbkeep/dbkeep/sdk/database"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 )
+
+// seededRows are the base tables seedAwkward creates with their row counts:
+// seven people inserted, one deleted; the trigger audited all seven inserts;
+// the sequence and the view are not base tables.
+var seededRows = []database.TableRows{
+	{Table: "people ☕ ß", Rows: 6},
+	{Table: "audit", Rows: 7},
+	{Table: "latin", Rows: 2},
+	{Table: "empty_one", Rows: 0},
+}
 
 // seedAwkward fills database name with every kind of object and value that
 // a dump could get wrong: unicode identifiers and data with emoji, NULLs,

@@ -219,6 +219,9 @@ func forwardStderr(r io.Reader, name string, rep spec.Reporter, secret string) f
 		if err := sc.Err(); err != nil && !errors.Is(err, os.ErrClosed) {
 			rep.Log(spec.LevelWarn, name+": reading stderr: "+err.Error())
 		}
+		// A line too long for the scanner must not leave the tool blocked
+		// on a full stderr pipe.
+		io.Copy(io.Discard, r)
 	}()
 	return func() string {
 		<-done

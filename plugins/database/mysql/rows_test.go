@@ -1,0 +1,50 @@
+package main
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/dbkeep/dbkeep/sdk/database"
+	"github.com/dbkeep/dbkeep/sdk/spec"
+)
+
+// TestCountRowsEstimate asks for estimates: MyISAM's TABLE_ROWS is its exact
+// count and says so, InnoDB's are marked estimates; views and the sequence
+// are never counted. Names are quoted: a table called with backticks counts.
+func TestCountRowsEstimate(t *testing.T) {
+	cfg := testServer(t)
+	name := uniqueName("dbk_rows")
+	createDB(t, cfg, name)
+	seedAwkward(t, cfg, name)
+	mustExec(t, admin(t, cfg, name), "CREATE TABLE `a``b; DROP TABLE audit; --` (v INT)", "INSERT INTO `a``b; DROP TABLE audit; --` VALUES (1), (2), (3)")
+	c := client(t)
+	for _, estimate := range []bool{false, true} {
+		got, err := c.CountRows(testCtx(t), cfg, database.CountRowsRequest{Database: name, Estimate: estimate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byName := map[string]database.TableRows{}
+		for _, r := range got {
+			if r.Schema != "" {
+				t.Errorf("table %q has schema %q; MySQL tables have none (the database is the schema)", r.Table, r.Schema)
+			}
+			byName[r.Table] = r
+		}
+		if len(byName) != 5 {
+			t.Errorf("estimate=%v: %d tables %+v, want the 4 seeded and the quoted one (no view, no sequence)", estimate, len(byName), got)
+		}
+		if r := byName["latin"]; r.Rows != 2 || !r.Exact {
+			t.Errorf("estimate=%v: MyISAM table latin %+v, want 2 rows, exact", estimate, r)
+		}
+		if r := byName["a`b; DROP TABLE audit; --"]; !estimate && (r.Rows != 3 || !r.Exact) {
+			t.Errorf("quoted table %+v, want 3 rows, exact", r)
+		}
+		if r := byName["audit"]; estimate && r.Exact {
+			t.Errorf("InnoDB table audit reported exact under Estimate: %+v", r)
+		}
+	}
+	_, err := c.CountRows(testCtx(t), cfg, database.CountRowsRequest{Database: uniqueName("dbk_missing")})
+	if !errors.Is(err, spec.ErrNotFound) {
+		t.Errorf("CountRows of a missing database = %v, want spec.ErrNotFound", err)
+	}
+}
