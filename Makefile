@@ -30,6 +30,8 @@ export DBKEEP_TEST_MONGODB_TLS_URI ?= mongodb://127.0.0.1:27018/
 export DBKEEP_TEST_MONGODB_TLS_CA  ?= $(TOOLS)/services/ferretdb-cert.pem
 export DBKEEP_TEST_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export DBKEEP_TEST_MYSQL_DSN    ?= mysql://root@127.0.0.1:3306/
+# A private MariaDB that requires TLS, with the test CA test-services made.
+export DBKEEP_TEST_MYSQL_TLS_DSN ?= mysql://root@127.0.0.1:13306/?ca=$(TOOLS)/services/mariadb-tls/ca.pem&ssl-mode=verify-identity
 export DBKEEP_TEST_REDIS_URL    ?= redis://127.0.0.1:6379
 # The SSH server of the SQLite remote tests: its password, user key and host
 # key are files in the state folder that test-services makes.
