@@ -48,6 +48,8 @@ const (
 
 	PluginsRead  Permission = "plugins:read"
 	PluginsWrite Permission = "plugins:write"
+
+	MetricsRead Permission = "metrics:read"
 )
 
 // PermissionInfo describes a permission for the people granting it.
@@ -85,6 +87,7 @@ var catalogue = []PermissionInfo{
 	{SettingsWrite, "Change server settings"},
 	{PluginsRead, "See installed plugins, their schemas and health"},
 	{PluginsWrite, "Install, update and remove plugins"},
+	{MetricsRead, "Scrape /metrics: request counts and latency, plugin health, execution counts"},
 }
 
 // Catalogue returns every permission with its description, in display order.

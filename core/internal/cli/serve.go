@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -14,6 +15,7 @@ import (
 	"github.com/dbkeep/dbkeep/core/internal/auth"
 	"github.com/dbkeep/dbkeep/core/internal/buildinfo"
 	"github.com/dbkeep/dbkeep/core/internal/configuration"
+	"github.com/dbkeep/dbkeep/core/internal/metrics"
 	"github.com/dbkeep/dbkeep/core/internal/pluginhost"
 	"github.com/dbkeep/dbkeep/core/internal/server"
 	"github.com/dbkeep/dbkeep/webui"
@@ -21,6 +23,7 @@ import (
 
 func newServeCmd(g *globals) *cobra.Command {
 	var listen, data string
+	var metricsPublic bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the core: load plugins, serve the API and the web UI",
@@ -28,6 +31,13 @@ func newServeCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			logger := g.logger(cmd, hclog.Trace)
+			if v := os.Getenv(EnvMetricsPublic); v != "" && !cmd.Flags().Changed("metrics-public") {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return fmt.Errorf("%s: %q is neither true nor false", EnvMetricsPublic, v)
+				}
+				metricsPublic = b
+			}
 			if err := os.MkdirAll(data, 0o700); err != nil {
 				return fmt.Errorf("data directory: %w", err)
 			}
@@ -79,10 +89,15 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("listen: %w", err)
 			}
+			plugins := loadedPlugins{report: rep, host: h}
 			srv := server.New(server.Options{
 				Version: buildinfo.Version,
-				Plugins: loadedPlugins{report: rep, host: h},
+				Plugins: plugins,
 				State:   st,
+				Metrics: metrics.New(metrics.Options{
+					Plugins: plugins, Executions: st.Executions(), Logger: logger.Named("metrics"),
+				}),
+				MetricsPublic: metricsPublic,
 				API: api.New(api.Deps{
 					Auth:     accounts,
 					Accounts: accounts,
@@ -102,8 +117,13 @@ func newServeCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&listen, "listen", envOr(EnvListen, "127.0.0.1:8080"), "address to serve on (env "+EnvListen+")")
 	cmd.Flags().StringVar(&data, "data", envOr(EnvData, "./data"), "state directory, created 0700 (env "+EnvData+")")
+	cmd.Flags().BoolVar(&metricsPublic, "metrics-public", false,
+		"serve /metrics to anyone, not only to holders of metrics:read (env "+EnvMetricsPublic+"=true)")
 	return cmd
 }
+
+// EnvMetricsPublic set to "true" serves /metrics without credentials.
+const EnvMetricsPublic = "DBKEEP_METRICS_PUBLIC"
 
 // loadedPlugins is what the server reports about plugins.
 type loadedPlugins struct {

@@ -17,6 +17,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/dbkeep/dbkeep/core/internal/api"
+	"github.com/dbkeep/dbkeep/core/internal/auth"
+	"github.com/dbkeep/dbkeep/core/internal/metrics"
 	"github.com/dbkeep/dbkeep/core/internal/pluginhost"
 )
 
@@ -30,8 +32,14 @@ type Options struct {
 	// API is mounted under /api/v1; nil serves no API.
 	API *api.API
 	// UI is served at /; nil serves no UI.
-	UI     fs.FS
-	Logger hclog.Logger
+	UI fs.FS
+	// Metrics, when set, counts every request and is served at /metrics:
+	// to holders of metrics:read (a session, or an API key as Prometheus'
+	// bearer credentials) through the API's guard, or to anyone when
+	// MetricsPublic is set. Without an API only public metrics are served.
+	Metrics       *metrics.Metrics
+	MetricsPublic bool
+	Logger        hclog.Logger
 }
 
 // StateReporter is the view of the state database the server's health
@@ -63,9 +71,13 @@ func New(opts Options) *Server {
 		opts.Logger = hclog.NewNullLogger()
 	}
 	app := fiber.New(fiber.Config{AppName: "dbkeep " + opts.Version, ErrorHandler: errorHandler})
+	if opts.Metrics != nil {
+		app.Use(opts.Metrics.Middleware())
+	}
 	// Routes outside the API are named public here; TestRouteTable checks
 	// that every route carries a name saying what it needs.
 	app.Get("/healthz", healthHandler(opts)).Name(api.RouteNamePublic)
+	mountMetrics(app, opts)
 	if opts.API != nil {
 		opts.API.Mount(app)
 	}
@@ -75,6 +87,18 @@ func New(opts Options) *Server {
 		app.Use("/", static.New("", static.Config{FS: opts.UI}))
 	}
 	return &Server{app: app, logger: opts.Logger}
+}
+
+func mountMetrics(app *fiber.App, opts Options) {
+	switch {
+	case opts.Metrics == nil:
+	case opts.API != nil && opts.MetricsPublic:
+		opts.API.MountOutside(app, fiber.MethodGet, metrics.Path, api.Public(), opts.Metrics.Handler())
+	case opts.API != nil:
+		opts.API.MountOutside(app, fiber.MethodGet, metrics.Path, api.Requires(auth.MetricsRead), opts.Metrics.Handler())
+	case opts.MetricsPublic:
+		app.Get(metrics.Path, opts.Metrics.Handler()).Name(api.RouteNamePublic)
+	}
 }
 
 // errorHandler answers errors no handler answered: in the API's envelope
