@@ -23,6 +23,7 @@ const (
 	fieldDumpOptions    = "pg-dump-options"
 	fieldIncludeTables  = "include-tables"
 	fieldExcludeTables  = "exclude-tables"
+	fieldIncludeGlobals = "include-globals"
 )
 
 // sslModes are libpq's, in order of increasing strictness.
@@ -55,6 +56,8 @@ func schema() spec.Schema {
 			Help: "One pg_dump table pattern per line; the tables are left out entirely."},
 		{Name: fieldDumpOptions, Label: "Extra pg_dump options", Type: spec.String, Group: "Dump",
 			Help: "Space-separated options from an allow-list, in --name or --name=value form: " + strings.Join(allowedOptionNames(), " ")},
+		{Name: fieldIncludeGlobals, Label: "Back up roles and tablespaces", Type: spec.Bool, Default: "false", Group: "Dump",
+			Help: "Lists the server's globals (pg_dumpall --globals-only) as one more entry, \"" + globalsName + "\", which backups may select. They are restored only when that entry is restored with the option " + optRestoreGlobals + "=true."},
 	}}
 }
 

@@ -34,6 +34,9 @@ func (e *engine) Dump(ctx context.Context, cfg spec.Config, req database.DumpReq
 		sort.Strings(keys)
 		return fmt.Errorf("dump options %q: this plugin takes none (table patterns and pg_dump options are configuration fields): %w", keys, spec.ErrInvalidArgument)
 	}
+	if req.Database == globalsName {
+		return dumpGlobals(ctx, cfg, w)
+	}
 	args, err := dumpArgs(cfg)
 	if err != nil {
 		return err
@@ -67,7 +70,7 @@ func (e *engine) Dump(ctx context.Context, cfg spec.Config, req database.DumpReq
 		return err
 	}
 	args = append(args, "--dbname="+s.conninfo(req.Database))
-	return runDump(ctx, s, args, w)
+	return runDump(ctx, s, "pg_dump", args, w)
 }
 
 // dumpArgs are pg_dump's arguments but the connection.
@@ -114,24 +117,25 @@ func preflightDump(ctx context.Context, s *session, name string) (serverInfo, db
 	return srv, db, err
 }
 
-// runDump runs pg_dump and copies its stdout into w. A writer that fails, a
-// cancelled ctx or a non-zero exit all end in an error: the dump is never
-// reported complete unless pg_dump said so and every byte was written.
-func runDump(ctx context.Context, s *session, args []string, w database.DumpWriter) error {
+// runDump runs a dump tool (pg_dump, pg_dumpall) and copies its stdout into
+// w. A writer that fails, a cancelled ctx or a non-zero exit all end in an
+// error: the dump is never reported complete unless the tool said so and
+// every byte was written.
+func runDump(ctx context.Context, s *session, tool string, args []string, w database.DumpWriter) error {
 	toolCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	cmd := command(toolCtx, s, "pg_dump", args...)
+	cmd := command(toolCtx, s, tool, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
 	}
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
-	stderr := forwardStderr(pr, w, "pg_dump", s.password)
+	stderr := forwardStderr(pr, w, tool, s.password)
 	if err := cmd.Start(); err != nil {
 		pw.Close()
 		stderr.wait()
-		return fmt.Errorf("start pg_dump: %w", err)
+		return fmt.Errorf("start %s: %w", tool, err)
 	}
 	_, copyErr := io.Copy(w, &progress{r: stdout, rep: w, stage: "dump"})
 	if copyErr != nil {
@@ -146,7 +150,7 @@ func runDump(ctx context.Context, s *session, args []string, w database.DumpWrit
 	case copyErr != nil:
 		return fmt.Errorf("dump: %w", copyErr)
 	case waitErr != nil:
-		return classifyTool(toolError("pg_dump", waitErr, tail), tail)
+		return classifyTool(toolError(tool, waitErr, tail), tail)
 	}
 	return nil
 }

@@ -29,10 +29,14 @@
 //     pg-dump-options: an allow-list, checked by ValidateConfig), not
 //     DumpRequest.Options, which this plugin refuses: a source's dump shape is
 //     a property of the source, visible in its form.
-//   - Globals (roles, tablespaces: pg_dumpall --globals-only) are not dumped
-//     yet: a dump is one database, and the contract has no place for a
-//     server-wide object. Restores therefore use --no-owner, and the restore
-//     option no-privileges=true skips GRANTs to roles the target lacks.
+//   - Globals (roles, tablespaces): a dump is one database, so the server's
+//     globals are one more ListDatabases entry, under a reserved name longer
+//     than any PostgreSQL database name can be (see globals.go), listed only
+//     with include-globals. Its dump is pg_dumpall --globals-only; its
+//     restore runs psql without stopping at errors, each error a warning,
+//     and only with the restore option restore-globals=true. Database
+//     restores still use --no-owner, and the restore option
+//     no-privileges=true skips GRANTs to roles the target lacks.
 //   - Restore: the target (which may be named differently from the source) is
 //     created from template0 with the source's encoding and locale when
 //     missing, then pg_restore reads the dump on stdin with --no-owner
@@ -48,7 +52,9 @@
 //     CREATEDB, not superuser) nor owns the existing one.
 //   - Tool stderr goes to the execution log line by line, with the password
 //     masked. Each tool runs in its own process group, killed on cancel.
-//   - Row counts for drills are not reported (not cheap to do exactly).
+//   - Row counts for drills (CountRows): SELECT count(*) FROM ONLY each
+//     ordinary table and partition outside the system schemas, in one
+//     read-only REPEATABLE READ transaction; pg_class.reltuples on request.
 //   - Test reports Version as server_version's number ("15.20") and Edition
 //     as the build it names ("Debian 15.20-0+deb12u1"), or "PostgreSQL".
 package main

@@ -189,6 +189,7 @@ func TestConformance(t *testing.T) {
 			{Name: "key without certificate", Config: with(cfg, fieldSSLKey, "KEY"), Fields: []string{fieldSSLCert}},
 			{Name: "unknown field", Config: with(cfg, "dsn", "x"), Fields: []string{"dsn"}},
 		},
+		SeededRows:  seededRows,
 		Unreachable: unreachable,
 		Timeout:     3 * time.Minute,
 	})

@@ -14,6 +14,9 @@ import (
 // restored into the target: engine and format, versions (server and local
 // pg_restore), and the privileges to create or overwrite the target.
 func (e *engine) PrepareRestore(ctx context.Context, cfg spec.Config, req database.RestoreRequest) (database.RestorePlan, error) {
+	if isGlobals(req) {
+		return prepareGlobals(ctx, cfg, req)
+	}
 	cfg = withPrivileged(cfg, req.Privileged)
 	s, err := newSession(cfg)
 	if err != nil {

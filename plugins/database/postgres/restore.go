@@ -32,6 +32,12 @@ const (
 // dump to pg_restore on stdin. See the package documentation for the flags.
 // A database the restore created is dropped again when the restore fails.
 func (e *engine) Restore(ctx context.Context, cfg spec.Config, req database.RestoreRequest, r io.Reader, rep spec.Reporter) (database.RestoreResult, error) {
+	if _, err := restoreOptions(req.Options); err != nil {
+		return database.RestoreResult{}, err
+	}
+	if isGlobals(req) {
+		return restoreGlobals(ctx, cfg, req, r, rep)
+	}
 	target := targetName(req)
 	if target == "" {
 		return database.RestoreResult{}, fmt.Errorf("restore: no target database: %w", spec.ErrInvalidArgument)
@@ -87,8 +93,11 @@ func restoreOptions(o map[string]string) (restoreOpts, error) {
 			out.noPrivileges = b
 		case optSingleTransaction:
 			out.singleTransaction = b
+		case optRestoreGlobals:
+			// read by the globals restore; a database restore ignores it,
+			// so that one set of options serves a whole backup set
 		default:
-			return out, fmt.Errorf("restore option %q is unknown (known: %s, %s): %w", k, optNoPrivileges, optSingleTransaction, spec.ErrInvalidArgument)
+			return out, fmt.Errorf("restore option %q is unknown (known: %s, %s, %s): %w", k, optNoPrivileges, optSingleTransaction, optRestoreGlobals, spec.ErrInvalidArgument)
 		}
 	}
 	return out, nil

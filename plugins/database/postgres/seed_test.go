@@ -5,10 +5,23 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dbkeep/dbkeep/sdk/database"
 )
 
 // bigRows is the size of the large table: the issue asks for a million.
 const bigRows = 1_000_000
+
+// seededRows are the tables seedAwkward creates with their row counts
+// (materialized views are not tables and are not counted).
+var seededRows = []database.TableRows{
+	{Schema: "public", Table: "people", Rows: 6},
+	{Schema: "public", Table: "no_key", Rows: 4},
+	{Schema: "public", Table: "files", Rows: 3},
+	{Schema: "sales", Table: "invoices", Rows: 3},
+	{Schema: "sales", Table: "audit", Rows: 3},
+	{Schema: "Ünïcødé 🐘", Table: "tâble 😀", Rows: 3},
+}
 
 // seedAwkward fills the database conn is connected to with what breaks naive
 // dumps: several schemas, unicode (emoji included) in identifiers and data,

@@ -88,6 +88,9 @@ func (e *engine) ListDatabases(ctx context.Context, cfg spec.Config) ([]database
 	if err != nil {
 		return nil, classify(ctx, "list databases", err)
 	}
+	if includeGlobals(cfg) {
+		return globalsEntry(dbs)
+	}
 	return dbs, nil
 }
 
