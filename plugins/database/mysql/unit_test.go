@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -85,5 +86,20 @@ func TestCompletedLine(t *testing.T) {
 	}
 	if len(tail) != tailSize || string(tail[len(tail)-10:]) != "0123456789" {
 		t.Errorf("keepTail kept %d bytes ending %q", len(tail), tail[len(tail)-10:])
+	}
+}
+
+// TestForwardStderrMasksShortPasswords: even a two-character password never
+// reaches the log or the error's tail.
+func TestForwardStderrMasksShortPasswords(t *testing.T) {
+	rep := &logLines{}
+	tail := forwardStderr(strings.NewReader("mariadb: connecting with password q!\nsecond q! line\n"), "mariadb", rep, "q!")()
+	for _, s := range append(rep.lines, tail) {
+		if strings.Contains(s, "q!") {
+			t.Errorf("the password shows in %q", s)
+		}
+	}
+	if len(rep.lines) != 2 || !strings.Contains(rep.lines[0], spec.Mask) {
+		t.Errorf("log %q, want two lines with the password masked", rep.lines)
 	}
 }
