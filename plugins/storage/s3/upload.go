@@ -94,10 +94,15 @@ func (u *upload) run(ctx context.Context, r io.Reader, hint int64) (n int64, err
 	if hint >= 0 && hint < u.c.s.partSize {
 		buf = make([]byte, 0, hint+1)
 	}
+	// The buffer counts against the process's memory limit while held.
+	var held int64
+	defer func() { partMemory.add(-held) }()
 	for i := 0; ; i++ {
 		size := partSize(u.c.s.partSize, i)
 		var rerr error
 		buf, rerr = readPart(r, buf, size)
+		partMemory.add(int64(cap(buf)) - held)
+		held = int64(cap(buf))
 		if rerr != nil && rerr != io.EOF {
 			return 0, fmt.Errorf("upload %s: reading the data to store: %w", u.name, rerr)
 		}
