@@ -85,8 +85,11 @@ test-services: ## start the real servers the tests use (PostgreSQL, MariaDB, S3,
 test-e2e: build ## end-to-end: the built binaries, as a user runs them
 	go test -count=1 -tags e2e ./core/...
 
-bench: ## benchmarks (speed and memory goals); figures go to docs/benchmarks.md
-	go test -run '^$$' -bench . -benchtime 3x -count 1 ./internal/benchmarks/
+bench: test-services ## benchmarks (speed and memory goals); figures go to docs/benchmarks.md
+	go test -run '^$$' -bench TwoHops -benchtime 3x -count 1 ./internal/benchmarks/
+	@# Each storage plugin against its local server (256 MiB each way), then
+	@# S3's memory with a 2 GiB object; one pass each, they are long.
+	go test -run '^$$' -bench 'StoragePlugins|S3UploadMemory' -benchtime 1x -count 1 -timeout 60m ./internal/benchmarks/
 	cd sdk && go test -run '^$$' -bench . -count 1 ./...
 
 tools: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc ## install the pinned code generators into .tools/
