@@ -117,6 +117,7 @@ func OpenAPI(routes []route) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	g.allowNulls()
 	doc := map[string]any{
 		"openapi":           "3.1.0",
 		"jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -363,4 +364,54 @@ func (g *schemaGen) schema(v any) (map[string]any, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// allowNulls lets every pointer, slice, map and interface field of the
+// components be null: encoding/json writes null for a nil one, and decode
+// accepts null for any field ("schedule": null means no schedule). The
+// reflector knows nullability only from tags the project does not write.
+func (g *schemaGen) allowNulls() {
+	for name, t := range g.names {
+		comp, ok := g.components[name].(map[string]any)
+		if !ok || t.Kind() != reflect.Struct {
+			continue
+		}
+		props, _ := comp["properties"].(map[string]any)
+		for _, field := range nullableFields(t) {
+			if p, ok := props[field]; ok {
+				props[field] = map[string]any{"anyOf": []any{p, map[string]any{"type": "null"}}}
+			}
+		}
+	}
+}
+
+// nullableFields lists the JSON names of t's fields that may be null,
+// looking through embedded structs as encoding/json does.
+func nullableFields(t reflect.Type) []string {
+	var names []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "-" || (!f.IsExported() && !f.Anonymous) {
+			continue
+		}
+		ft := f.Type
+		if f.Anonymous && tag == "" {
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				names = append(names, nullableFields(ft)...)
+				continue
+			}
+		}
+		if tag == "" {
+			tag = f.Name
+		}
+		switch ft.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
+			names = append(names, tag)
+		}
+	}
+	return names
 }

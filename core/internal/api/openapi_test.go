@@ -141,6 +141,10 @@ func TestOpenAPISchemasFromTypes(t *testing.T) {
 	if input["additionalProperties"] != false || input["properties"] == nil {
 		t.Errorf("JobInput schema: %v", input)
 	}
+	schedule, _ := input["properties"].(map[string]any)["schedule"].(map[string]any)
+	if b, _ := json.Marshal(schedule); string(b) != `{"anyOf":[{"type":"string"},{"type":"null"}]}` {
+		t.Errorf("JobInput.schedule (a *string) = %s, want a string or null", b)
+	}
 	paged := doc.Components.Schemas["PagedUser"]
 	props, _ := paged["properties"].(map[string]any)
 	if props["items"] == nil || props["total"] == nil {
