@@ -16,7 +16,12 @@
 //     under 14 GiB uses 16 MiB parts: memory is bounded whatever the size,
 //     known or not. (minio-go's own PutObject with an unknown size would
 //     buffer 5 TiB / 10,000 = 512 MiB parts.) Parts go one after another:
-//     throughput for memory.
+//     throughput for memory. A soft memory limit follows the part buffers
+//     held (memory.go), so that garbage does not double the peak.
+//   - A multipart upload the server forgot (NoSuchUpload: it restarted) is
+//     reported as lost and unavailable; a failed abort is retried for two
+//     minutes and otherwise named in the error, and Test aborts uploads of
+//     dbkeep's names abandoned for over a week (sweep.go).
 //   - The multipart upload is completed only when the source ended cleanly
 //     and the caller is still there; on any failure or cancellation it is
 //     aborted, with a context of its own, so no parts stay stored and billed.
