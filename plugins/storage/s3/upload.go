@@ -220,18 +220,23 @@ func (u *upload) abort(ctx context.Context) error {
 		if last == nil || actx.Err() == nil {
 			last = err
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-actx.Done():
-			t.Stop()
-			logger.Warn("could not abort an incomplete multipart upload; its parts stay stored until removed",
-				"bucket", u.c.s.bucket, "key", u.key, "upload_id", u.id, "error", last)
-			return fmt.Errorf("the parts already sent may remain stored in bucket %q under key %q, multipart upload id %s "+
-				"(tried to abort it for %s: %v): a lifecycle rule for incomplete multipart uploads removes them, "+
-				"and so does the destination's Test once it is %d days old", u.c.s.bucket, u.key, u.id, within, last, staleUploadAge/(24*time.Hour))
-		case <-t.C:
+		// A refusal (credentials without s3:AbortMultipartUpload, say) will
+		// not change with waiting; an unreachable or failing server may.
+		if actx.Err() == nil && storage.IsTransient(u.c.fail(actx, "abort", u.name, err)) {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+				wait = min(2*wait, 15*time.Second)
+				continue
+			case <-actx.Done():
+				t.Stop()
+			}
 		}
-		wait = min(2*wait, 15*time.Second)
+		logger.Warn("could not abort an incomplete multipart upload; its parts stay stored until removed",
+			"bucket", u.c.s.bucket, "key", u.key, "upload_id", u.id, "error", last)
+		return fmt.Errorf("the parts already sent may remain stored in bucket %q under key %q, multipart upload id %s "+
+			"(the abort failed, retried for up to %s: %v): a lifecycle rule for incomplete multipart uploads removes them, "+
+			"and so does the destination's Test once it is %d days old", u.c.s.bucket, u.key, u.id, within, last, staleUploadAge/(24*time.Hour))
 	}
 }
 
