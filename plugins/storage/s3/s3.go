@@ -49,8 +49,9 @@ func (s *s3store) Test(ctx context.Context, cfg spec.Config) (string, error) {
 		where += "/" + strings.TrimSuffix(c.s.prefix, "/")
 	}
 	detail := fmt.Sprintf("writable: %s at %s (region %s)", where, c.s.endpoint, c.s.region)
-	// Test runs before every backup: the place to clear the parts of uploads
-	// whose abort failed, or whose plugin was killed, long ago.
+	// Test runs when a destination is tested and as a backup initializes:
+	// the place to clear the parts of uploads whose abort failed, or whose
+	// plugin was killed, long ago.
 	switch n, err := c.sweepStale(ctx, time.Now().Add(-staleUploadAge)); {
 	case err != nil:
 		logger.Warn("could not sweep stale incomplete multipart uploads", "bucket", c.s.bucket, "error", err)
