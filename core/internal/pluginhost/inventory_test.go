@@ -3,6 +3,7 @@ package pluginhost
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,12 @@ import (
 	"github.com/dbkeep/dbkeep/core/internal/pluginhost/fixtures"
 	"github.com/dbkeep/dbkeep/core/internal/pluginhost/pluginconf"
 	"github.com/dbkeep/dbkeep/sdk/notification"
+	"github.com/dbkeep/dbkeep/sdk/spec"
 )
+
+// sdkProtocol is the protocol the fixtures, built with this SDK, describe;
+// pins made by hand in the tests keep their own.
+var sdkProtocol = fmt.Sprintf("%d.%d", spec.ProtocolMajor, spec.ProtocolMinor)
 
 func notificationEvent() notification.Event {
 	return notification.Event{Type: "test", Severity: notification.SeverityInfo, Title: "t", Text: "x", Time: time.Now().UTC()}
@@ -58,9 +64,9 @@ func TestInventoryStates(t *testing.T) {
 	}
 	want := []row{
 		{"database-broken", "describe-failed", "1.2.3", "1.0"},
-		{"notification-fixture", "ok", "0.9.0", "1.0"},
+		{"notification-fixture", "ok", "0.9.0", sdkProtocol},
 		{"notification-off", "disabled", "1.2.3", "1.0"},
-		{"storage-fixture", "ok", "1.2.3", "1.0"},
+		{"storage-fixture", "ok", "1.2.3", sdkProtocol},
 		{"storage-gone", "missing", "0.0.1", "1.0"},
 		{"storage-unpinned", "unpinned", "", ""},
 	}
@@ -111,7 +117,7 @@ func TestInstallCopiesAndPins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(pluginconf.Pin{SHA256: sum, Version: "1.2.3", Protocol: "1.0"}, lock.Pins["storage-fixture"]); diff != "" {
+	if diff := cmp.Diff(pluginconf.Pin{SHA256: sum, Version: "1.2.3", Protocol: sdkProtocol}, lock.Pins["storage-fixture"]); diff != "" {
 		t.Errorf("pin (-want +got):\n%s", diff)
 	}
 	// The host trusts what it pinned without a restart.
