@@ -27,6 +27,9 @@
 //     refused as object names, and removed when an upload fails or is
 //     cancelled — over a new connection when the cancellation closed the
 //     call's own.
+//   - A download's read errors are given their meaning like any call's: a
+//     connection lost mid-stream is spec.ErrUnavailable, never a short
+//     clean end, so the core's retry decorator reopens it where it broke.
 //   - Object names are checked by storage.CleanName (no "..", no absolute
 //     names) before being joined to the folder, so a name cannot leave it.
 //     Symbolic links on the server are the server's administrator's: they
