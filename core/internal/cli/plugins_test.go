@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,8 +45,8 @@ func TestPluginsLockThenListJSON(t *testing.T) {
 	}
 	storageSum, notifySum := sha256File(t, storageBin), sha256File(t, notifyBin)
 	want := []row{
-		{"notification-fixture", "notification", "fixture", notifyBin, "0.9.0", "1.0", notifySum, notifySum, "ok"},
-		{"storage-fixture", "storage", "fixture", storageBin, "1.2.3", "1.0", storageSum, storageSum, "ok"},
+		{"notification-fixture", "notification", "fixture", notifyBin, "0.9.0", protocol, notifySum, notifySum, "ok"},
+		{"storage-fixture", "storage", "fixture", storageBin, "1.2.3", protocol, storageSum, storageSum, "ok"},
 	}
 	if diff := cmp.Diff(want, rows); diff != "" {
 		t.Errorf("plugins list --json (-want +got):\n%s", diff)
@@ -117,7 +118,7 @@ func TestPluginsInstallPinsAndCopies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(pluginconf.Pin{SHA256: sum, Version: "1.2.3", Protocol: "1.0"}, lock.Pins["storage-fixture"]); diff != "" {
+	if diff := cmp.Diff(pluginconf.Pin{SHA256: sum, Version: "1.2.3", Protocol: protocol}, lock.Pins["storage-fixture"]); diff != "" {
 		t.Errorf("pin (-want +got):\n%s", diff)
 	}
 	w.mustRun("plugins", "verify")
@@ -139,7 +140,7 @@ func TestPluginsInspectShowsSchema(t *testing.T) {
 	w.mustRun("plugins", "lock")
 
 	out := w.mustRun("plugins", "inspect", "dbkeep-storage-fixture")
-	for _, s := range []string{"Fixture storage", "A storage plugin for tests.", "Protocol", "1.0", "Configuration:",
+	for _, s := range []string{"Fixture storage", "A storage plugin for tests.", "Protocol", protocol, "Configuration:",
 		"path", "string", "yes", "Location", "Where objects go.", "token", "secret"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("inspect output lacks %q:\n%s", s, out)
@@ -206,7 +207,10 @@ func TestVersion(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(buildinfo.Get(), got); diff != "" || got.Version != "dev" || got.Protocol != "1.0" {
+	if diff := cmp.Diff(buildinfo.Get(), got); diff != "" || got.Version != "dev" || got.Protocol != protocol {
 		t.Errorf("version --json (-want +got):\n%s", diff)
 	}
 }
+
+// protocol is the protocol version this build speaks, as listings show it.
+var protocol = fmt.Sprintf("%d.%d", spec.ProtocolMajor, spec.ProtocolMinor)
