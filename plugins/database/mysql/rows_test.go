@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/dbkeep/dbkeep/sdk/database"
 	"github.com/dbkeep/dbkeep/sdk/spec"
@@ -46,5 +48,27 @@ func TestCountRowsEstimate(t *testing.T) {
 	_, err := c.CountRows(testCtx(t), cfg, database.CountRowsRequest{Database: uniqueName("dbk_missing")})
 	if !errors.Is(err, spec.ErrNotFound) {
 		t.Errorf("CountRows of a missing database = %v, want spec.ErrNotFound", err)
+	}
+}
+
+// TestCountRowsStopsWithItsContext blocks the count behind a table lock
+// another session holds: the call must return when its deadline passes.
+func TestCountRowsStopsWithItsContext(t *testing.T) {
+	cfg := testServer(t)
+	name := uniqueName("dbk_rowsctx")
+	createDB(t, cfg, name)
+	locker := admin(t, cfg, name)
+	mustExec(t, locker, "CREATE TABLE locked (v INT) ENGINE=InnoDB", "LOCK TABLES locked WRITE")
+	t.Cleanup(func() { locker.Exec("UNLOCK TABLES") })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := client(t).CountRows(ctx, cfg, database.CountRowsRequest{Database: name})
+	took := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("CountRows behind a lock = %v, want context.DeadlineExceeded", err)
+	}
+	if took > 5*time.Second {
+		t.Errorf("CountRows returned %v after its deadline of 1s", took)
 	}
 }

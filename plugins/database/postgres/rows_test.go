@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -85,4 +87,34 @@ func sortRows(rows []database.TableRows) {
 		}
 		return rows[i].Table < rows[j].Table
 	})
+}
+
+// TestCountRowsStopsWithItsContext blocks the count behind a lock another
+// session holds: the call must return when its deadline passes, not when the
+// lock goes.
+func TestCountRowsStopsWithItsContext(t *testing.T) {
+	dsn := resolveServer(t)
+	name := uniqueName("rowsctx")
+	createDB(t, dsn, name)
+	conn := admin(t, dsn, name)
+	mustExec(t, conn, `CREATE TABLE public.locked (v int)`)
+	tx, err := conn.Begin(callCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(callCtx(t), `LOCK TABLE public.locked IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = client(t).CountRows(ctx, configFrom(t, dsn), database.CountRowsRequest{Database: name})
+	took := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("CountRows behind a lock = %v, want context.DeadlineExceeded", err)
+	}
+	if took > 5*time.Second {
+		t.Errorf("CountRows returned %v after its deadline of 1s", took)
+	}
 }
