@@ -172,3 +172,37 @@ func TestGlobalsNameCannotBeADatabase(t *testing.T) {
 		t.Errorf("the server allows names of %d bytes: %q could be a database", max, globalsName)
 	}
 }
+
+// TestGlobalsAsNonSuperuser dumps the globals as a role that may not read
+// password hashes (the dump leaves them out, says so in the log and the
+// header) and checks that a role which may not create roles is told so by
+// the pre-flight of a globals restore.
+func TestGlobalsAsNonSuperuser(t *testing.T) {
+	dsn := resolveServer(t)
+	root := admin(t, dsn, "")
+	role := uniqueName("plain")
+	ident := pgx.Identifier{role}.Sanitize()
+	mustExec(t, root, "CREATE ROLE "+ident+" LOGIN")
+	t.Cleanup(func() { root.Exec(context.Background(), "DROP ROLE IF EXISTS "+ident) })
+	cfg := with(with(configFrom(t, dsn), fieldUser, role), fieldIncludeGlobals, "true")
+	db := client(t)
+	d := &memDump{}
+	if err := db.Dump(callCtx(t), cfg, database.DumpRequest{Database: globalsName}, d); err != nil {
+		t.Fatalf("Dump of the globals as %s: %v (log %q)", role, err, d.lines())
+	}
+	if d.header.Metadata[metaRolePasswords] != "false" {
+		t.Errorf("header metadata %v, want %s=false", d.header.Metadata, metaRolePasswords)
+	}
+	if !strings.Contains(strings.Join(d.lines(), "\n"), "--no-role-passwords") {
+		t.Errorf("the log does not say the passwords were left out: %q", d.lines())
+	}
+	if bytes.Contains(d.buf.Bytes(), []byte("PASSWORD")) {
+		t.Error("a dump made without access to pg_authid holds a PASSWORD clause")
+	}
+	plan, err := db.PrepareRestore(callCtx(t), cfg, database.RestoreRequest{
+		Source: *d.header, TargetDatabase: globalsName, Options: map[string]string{optRestoreGlobals: "true"},
+	})
+	if err != nil || !strings.Contains(strings.Join(plan.Problems, " "), "CREATEROLE") {
+		t.Errorf("PrepareRestore of the globals as %s: %+v, %v; want a problem naming CREATEROLE", role, plan, err)
+	}
+}
