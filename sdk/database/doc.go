@@ -1,8 +1,9 @@
 // Package database is the contract of a database plugin: it dumps the
 // databases of one server into a byte stream and restores them from one.
 //
-// An author implements Database (and Restorer when restores are possible) and
-// hands it to sdk.Serve. The core receives the same interfaces, implemented by
+// An author implements Database (and Restorer when restores are possible,
+// RowCounter when the engine can count a database's rows for restore drills)
+// and hands it to sdk.Serve, which lists the capabilities they imply. The core receives the same interfaces, implemented by
 // the SDK over gRPC; the conformance kit databasetest checks an implementation
 // through the real plugin boundary against a real server.
 //
