@@ -20,6 +20,7 @@ import (
 
 	"github.com/dbkeep/dbkeep/sdk/spec"
 	"github.com/dbkeep/dbkeep/sdk/storage"
+	"github.com/dbkeep/dbkeep/sdk/storagetest"
 	"github.com/dbkeep/dbkeep/sdk/testserver"
 )
 
@@ -221,4 +222,15 @@ func TestOpenSSHHostKeyMismatch(t *testing.T) {
 	if entries, err := srv.admin.ReadDir(dir); err != nil || len(entries) > 0 {
 		t.Errorf("files written despite the mismatch: %v, %v", entries, err)
 	}
+}
+
+// TestOpenSSHConformance runs the whole storage contract against OpenSSH's
+// own sftp server, logging in with a key: the server most users run, with
+// its posix-rename and statvfs extensions. (The key is the unencrypted one:
+// every call parses its configuration, and an encrypted key's bcrypt costs
+// a noticeable part of a second each time; TestOpenSSHKeyLogin covers it.)
+func TestOpenSSHConformance(t *testing.T) {
+	t.Parallel()
+	srv := openSSHServer(t)
+	storagetest.Run(t, storagetest.Options{Plugin: plugin(), Config: srv.config(srv.folder(t))})
 }
