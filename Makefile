@@ -25,28 +25,31 @@ PROTOC_GEN_GRPC_VERSION := v1.5.1
 # Where the integration tests find their real servers (see sdk/testserver);
 # `make test-services` starts them on these addresses. Set a variable in the
 # environment to point a test at another server.
+# The servers' state (data, certificates, generated passwords) is
+# machine-wide like their ports, shared by every checkout.
+export DBKEEP_TEST_SERVICES     ?= /var/tmp/dbkeep-test-services
 export DBKEEP_TEST_MONGODB_URI  ?= mongodb://127.0.0.1:27017/
 export DBKEEP_TEST_MONGODB_TLS_URI ?= mongodb://127.0.0.1:27018/
-export DBKEEP_TEST_MONGODB_TLS_CA  ?= $(TOOLS)/services/ferretdb-cert.pem
+export DBKEEP_TEST_MONGODB_TLS_CA  ?= $(DBKEEP_TEST_SERVICES)/ferretdb-cert.pem
 export DBKEEP_TEST_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export DBKEEP_TEST_MYSQL_DSN    ?= mysql://root@127.0.0.1:3306/
 # A private MariaDB that requires TLS, with the test CA test-services made.
-export DBKEEP_TEST_MYSQL_TLS_DSN ?= mysql://root@127.0.0.1:13306/?ca=$(TOOLS)/services/mariadb-tls/ca.pem&ssl-mode=verify-identity
+export DBKEEP_TEST_MYSQL_TLS_DSN ?= mysql://root@127.0.0.1:13306/?ca=$(DBKEEP_TEST_SERVICES)/mariadb-tls/ca.pem&ssl-mode=verify-identity
 export DBKEEP_TEST_REDIS_URL    ?= redis://127.0.0.1:6379
 # The SSH server of the SQLite remote tests: its password, user key and host
 # key are files in the state folder that test-services makes.
-export DBKEEP_TEST_SSH_URL      ?= ssh://dbkeep-ssh@127.0.0.1:12022/?state=$(TOOLS)/services/sshd
+export DBKEEP_TEST_SSH_URL      ?= ssh://dbkeep-ssh@127.0.0.1:12022/?state=$(DBKEEP_TEST_SERVICES)/sshd
 export DBKEEP_TEST_S3_URL       ?= http://dbkeep:dbkeep-secret@127.0.0.1:19000
 export DBKEEP_TEST_SFTP_URL     ?= sftp://dbkeep:dbkeep-secret@127.0.0.1:12222
 export DBKEEP_TEST_SMB_URL      ?= smb://dbkeep:dbkeep-secret@127.0.0.1:14445/dbkeep
 export DBKEEP_TEST_FTP_URL      ?= ftp://dbkeep:dbkeep-secret@127.0.0.1:12121
-export DBKEEP_TEST_FTPS_URL     ?= ftps://dbkeep:dbkeep-secret@127.0.0.1:12990?ca=$(TOOLS)/services/ftps-cert.pem
+export DBKEEP_TEST_FTPS_URL     ?= ftps://dbkeep:dbkeep-secret@127.0.0.1:12990?ca=$(DBKEEP_TEST_SERVICES)/ftps-cert.pem
 export DBKEEP_TEST_WEBDAV_URL   ?= http://dbkeep:dbkeep-secret@127.0.0.1:18080
 # The same FTP and WebDAV folders, served read-only: permission errors.
 export DBKEEP_TEST_FTP_READONLY_URL    ?= ftp://dbkeep:dbkeep-secret@127.0.0.1:12122
 export DBKEEP_TEST_WEBDAV_READONLY_URL ?= http://dbkeep:dbkeep-secret@127.0.0.1:18081
 
-.PHONY: help build core plugins examples run test test-services test-e2e bench proto proto-check lint webui clean tools
+.PHONY: help build core plugins examples run test test-services test-services-stop test-e2e bench proto proto-check lint webui clean tools
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -81,6 +84,9 @@ test: test-services ## the whole test suite (README's test command; CI runs it w
 
 test-services: ## start the real servers the tests use (PostgreSQL, MariaDB, S3, SFTP, FTP, WebDAV) on 127.0.0.1
 	TOOLS=$(TOOLS) ./scripts/test-services
+
+test-services-stop: ## stop the test servers make test-services started (not the machine's PostgreSQL, MariaDB, Redis)
+	./scripts/test-services stop
 
 test-e2e: build ## end-to-end: the built binaries, as a user runs them
 	go test -count=1 -tags e2e ./core/...
