@@ -146,6 +146,7 @@ func TestRemoteConformance(t *testing.T) {
 			{Name: "relative path", Config: spec.Config{fieldPath: "shop.db", fieldSSHHost: srv.host, fieldSSHUser: "u", fieldSSHPassword: "p", fieldSSHHostKey: srv.hostFP}, Fields: []string{fieldPath}},
 			{Name: "sqlite3 option", Config: spec.Config{fieldPath: src, fieldSSHHost: srv.host, fieldSSHUser: "u", fieldSSHPassword: "p", fieldSSHHostKey: srv.hostFP, fieldSQLite3: "-cmd"}, Fields: []string{fieldSQLite3}},
 		},
+		SeededRows:  seededRows,
 		Unreachable: srv.config(filepath.Join(dir, "absent", "nothing.db")),
 	})
 	entries, _ := os.ReadDir(dir)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dbkeep/dbkeep/sdk/database"
 	"github.com/dbkeep/dbkeep/sdk/databasetest"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 )
@@ -25,6 +26,17 @@ func TestMain(m *testing.M) {
 		os.Exit(runWriter(path))
 	}
 	os.Exit(m.Run())
+}
+
+// seededRows are the tables seed creates with their row counts: six people,
+// each audited by the trigger; five kv rows; 50 tags less the 7 whose weight
+// is 3 mod 7; 2500 chunks. sqlite_sequence is SQLite's own and not counted.
+var seededRows = []database.TableRows{
+	{Table: "people", Rows: 6},
+	{Table: "audit", Rows: 6},
+	{Table: "kv", Rows: 5},
+	{Table: "tags", Rows: 43},
+	{Table: "chunks", Rows: 2500},
 }
 
 // seed creates at path a database with awkward content: unicode and emoji,
@@ -208,6 +220,7 @@ func TestConformance(t *testing.T) {
 			{Name: "relative path", Config: spec.Config{fieldPath: "shop.db"}, Fields: []string{fieldPath}},
 			{Name: "unknown field", Config: spec.Config{fieldPath: path, "host": "x"}, Fields: []string{"host"}},
 		},
+		SeededRows:  seededRows,
 		Unreachable: spec.Config{fieldPath: filepath.Join(dir, "absent", "nothing.db")},
 	})
 	// A dump leaves nothing beside the source but SQLite's own WAL files.
