@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/dbkeep/dbkeep/sdk/database"
 	"github.com/dbkeep/dbkeep/sdk/databasetest"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 )
@@ -59,6 +60,15 @@ func TestConformance(t *testing.T) {
 			{Name: "unknown dump tool", Config: spec.Config{fieldHost: "127.0.0.1", fieldDumpTool: "tar"}, Fields: []string{fieldDumpTool}},
 			{Name: "zero timeout", Config: spec.Config{fieldHost: "127.0.0.1", fieldConnectTimeout: "0"}, Fields: []string{fieldConnectTimeout}},
 			{Name: "unknown field", Config: withField(cfg, "database", "x"), Fields: []string{"database"}},
+		},
+		// Collections whose documents every server stores (the types
+		// collection depends on what the server accepts).
+		SeededRows: []database.TableRows{
+			{Table: collPeople, Rows: 4},
+			{Table: collIndex, Rows: 200},
+			{Table: collCapped, Rows: 300},
+			{Table: collEmpty, Rows: 0},
+			{Table: collBulk, Rows: 1000},
 		},
 		Unreachable: spec.Config{fieldHost: "127.0.0.1", fieldPort: closedPort(t), fieldConnectTimeout: "2"},
 	})
