@@ -77,6 +77,11 @@ func (s sshServer) sharedDir(t testing.TB, name string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
+	// MkdirTemp makes it 0700 for root: let the account through to what
+	// it will own inside. Only this folder: never its parent (/tmp).
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if name != "" {
 		dir = filepath.Join(dir, name)
 		if err := os.Mkdir(dir, 0o700); err != nil {
@@ -93,8 +98,6 @@ func (s sshServer) chown(t testing.TB, paths ...string) {
 		if err := os.Chown(p, s.uid, s.gid); err != nil {
 			skipOrFail(t, fmt.Sprintf("give %s to the SSH test account (the remote tests run as root): %v", p, err))
 		}
-		// The parents of a MkdirTemp folder are root's: let the account through.
-		os.Chmod(filepath.Dir(p), 0o755)
 	}
 }
 
