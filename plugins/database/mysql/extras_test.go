@@ -156,6 +156,9 @@ func TestWeirdNames(t *testing.T) {
 // full of option-file syntax, and looks at every process's command line and
 // environment while the dump tool runs.
 func TestPasswordNeverInArgv(t *testing.T) {
+	// The plugin runs in this process: a private TMPDIR makes "left
+	// behind" mean left by this test, not by another run sharing /tmp.
+	t.Setenv("TMPDIR", t.TempDir())
 	cfg := testServer(t)
 	source, target := uniqueName("dbk_pw"), uniqueName("dbk_pw_copy")
 	createDB(t, cfg, source)
