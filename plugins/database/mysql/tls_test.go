@@ -18,6 +18,7 @@ import (
 
 	"github.com/dbkeep/dbkeep/sdk/database"
 	"github.com/dbkeep/dbkeep/sdk/spec"
+	"github.com/dbkeep/dbkeep/sdk/testserver"
 )
 
 // tlsEnv names a MySQL or MariaDB server that speaks TLS:
@@ -33,7 +34,11 @@ func tlsServer(t *testing.T) spec.Config {
 	t.Helper()
 	dsn := os.Getenv(tlsEnv)
 	if dsn == "" {
-		t.Skipf("%s is not set: no TLS server to test against (see docs/databases.md)", tlsEnv)
+		msg := tlsEnv + " is not set: no TLS server to test against (make test-services starts one; see docs/databases.md)"
+		if testserver.CI() {
+			t.Fatal("CI=true: " + msg)
+		}
+		t.Skip(msg)
 	}
 	u, err := url.Parse(dsn)
 	if err != nil || u.Scheme != "mysql" || u.Host == "" {
