@@ -358,10 +358,22 @@ func (e *engine) remoteRestore(ctx context.Context, cfg spec.Config, req databas
 		// The call's context may be gone: clean up on a short one of its own.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
+		conn := c
 		if ctx.Err() != nil {
-			return // the connection is closed; the remote trap removes the file
+			// Cancelling closed this call's connection, and a remote cat
+			// that saw its input end exits normally, without the trap: open
+			// another connection to remove the partial file.
+			fresh, _, err := openRemote(cctx, cfg)
+			if err != nil {
+				rep.Log(spec.LevelWarn, fmt.Sprintf("could not remove the partial upload %s on %s: %v", tmp, c.r.addr, err))
+				return
+			}
+			defer fresh.Close()
+			conn = fresh
 		}
-		c.output(cctx, "rm -f "+T+" "+shellQuote(tmp+"-wal")+" "+shellQuote(tmp+"-shm")+" "+shellQuote(tmp+"-journal"))
+		if _, err := conn.output(cctx, "rm -f "+T+" "+shellQuote(tmp+"-wal")+" "+shellQuote(tmp+"-shm")+" "+shellQuote(tmp+"-journal")); err != nil {
+			rep.Log(spec.LevelWarn, fmt.Sprintf("could not remove the partial upload %s on %s: %v", tmp, c.r.addr, err))
+		}
 	}
 	in := &readRecorder{r: r, rep: rep}
 	upload := strings.Join([]string{

@@ -135,8 +135,33 @@ func (c *sshConn) run(ctx context.Context, script string, in io.Reader, out io.W
 	defer stop()
 	var stderr tailWriter
 	stderr.rep = rep
-	s.Stdin, s.Stdout, s.Stderr = in, out, &stderr
-	err = s.Run(script)
+	s.Stdout, s.Stderr = out, &stderr
+	// Stdin is copied by a goroutine of ours, not the SSH library's: the
+	// library does not wait for its copier when the remote command ends
+	// first, and the caller reads what in recorded once run returns.
+	var copied chan struct{}
+	if in != nil {
+		w, err := s.StdinPipe()
+		if err != nil {
+			return fmt.Errorf("SSH session on %s: stdin: %v: %w", c.r.addr, err, spec.ErrUnavailable)
+		}
+		copied = make(chan struct{})
+		if err := s.Start(script); err != nil {
+			return fmt.Errorf("SSH session on %s: start: %v: %w", c.r.addr, err, spec.ErrUnavailable)
+		}
+		go func() {
+			defer close(copied)
+			io.Copy(w, in)
+			w.Close()
+		}()
+		err = s.Wait()
+		// A command that ended before reading everything leaves the copier
+		// writing into the session: closing it makes that write fail.
+		s.Close()
+		<-copied
+	} else {
+		err = s.Run(script)
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
