@@ -5,85 +5,14 @@ import (
 	"crypto/rand"
 	"io"
 	"net"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/dbkeep/dbkeep/sdk/netcut"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 	"github.com/dbkeep/dbkeep/sdk/storage"
 )
-
-// cutter is a TCP relay to the real server whose connections the test can
-// cut at once, as a failing network would; new connections keep working.
-type cutter struct {
-	l     net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func newCutter(t *testing.T, target string) *cutter {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &cutter{l: l}
-	t.Cleanup(func() { l.Close(); c.cut() })
-	go func() {
-		for {
-			in, err := l.Accept()
-			if err != nil {
-				return
-			}
-			out, err := net.Dial("tcp", target)
-			if err != nil {
-				in.Close()
-				continue
-			}
-			c.mu.Lock()
-			c.conns = append(c.conns, in, out)
-			c.mu.Unlock()
-			go func() { io.Copy(out, in); out.Close() }()
-			go func() { io.Copy(in, out); in.Close() }()
-		}
-	}()
-	return c
-}
-
-func (c *cutter) port() string { return strconv.Itoa(c.l.Addr().(*net.TCPAddr).Port) }
-
-// cut closes every connection relayed so far.
-func (c *cutter) cut() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, conn := range c.conns {
-		conn.Close()
-	}
-	c.conns = nil
-}
-
-// onBytes yields n bytes of zeros, calling at once after the first mark.
-type onBytes struct {
-	n, mark int64
-	at      func()
-	read    int64
-}
-
-func (o *onBytes) Read(p []byte) (int, error) {
-	if o.read >= o.n {
-		return 0, io.EOF
-	}
-	p = p[:min(int64(len(p)), o.n-o.read)]
-	clear(p)
-	before := o.read
-	o.read += int64(len(p))
-	if before < o.mark && o.read >= o.mark && o.at != nil {
-		o.at()
-	}
-	return len(p), nil
-}
 
 // TestConnectionDroppedMidUpload: the network fails while an upload is
 // going: the upload fails as unavailable, nothing is under the final name,
@@ -92,10 +21,10 @@ func TestConnectionDroppedMidUpload(t *testing.T) {
 	t.Parallel()
 	srv := smbServer(t)
 	dir := srv.folder(t)
-	link := newCutter(t, net.JoinHostPort(srv.host, srv.port))
+	link := netcut.NewRelay(t, net.JoinHostPort(srv.host, srv.port))
 	cfg := srv.config(dir)
-	cfg["port"] = link.port()
-	src := &onBytes{n: 64 << 20, mark: 8 << 20, at: link.cut}
+	cfg["port"] = link.Port()
+	src := &netcut.Zeros{N: 64 << 20, Mark: 8 << 20, At: link.Cut}
 	_, err := start(t).Upload(t.Context(), cfg, storage.UploadRequest{Name: "set/db.sql", SizeHint: -1}, src)
 	wantIs(t, "upload with the connection cut", err, spec.ErrUnavailable)
 	wantText(t, "upload with the connection cut", err, "set/db.sql", "connection was lost")
@@ -122,9 +51,9 @@ func TestConnectionDroppedMidDownload(t *testing.T) {
 	t.Parallel()
 	srv := smbServer(t)
 	dir := srv.folder(t)
-	link := newCutter(t, net.JoinHostPort(srv.host, srv.port))
+	link := netcut.NewRelay(t, net.JoinHostPort(srv.host, srv.port))
 	cfg := srv.config(dir)
-	cfg["port"] = link.port()
+	cfg["port"] = link.Port()
 	data := make([]byte, 24<<20)
 	rand.Read(data)
 	st := start(t)
@@ -142,7 +71,7 @@ func TestConnectionDroppedMidDownload(t *testing.T) {
 		if _, err := io.CopyN(&got, rc, 4<<20); err != nil {
 			return got.Bytes(), err
 		}
-		link.cut()
+		link.Cut()
 		_, err = io.Copy(&got, rc)
 		return got.Bytes(), err
 	}
