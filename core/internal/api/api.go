@@ -36,6 +36,10 @@ type Deps struct {
 	// Configuration answers sources, destinations, notification channels,
 	// encryption profiles, jobs, settings and the plugin list.
 	Configuration *configuration.Service
+	// Executions runs jobs, cancels runs and reports them (queue, journal).
+	Executions ExecutionService
+	// Backups lists the backup sets on destinations.
+	Backups BackupService
 }
 
 // API is the /api/v1 surface.

@@ -11,6 +11,8 @@ func (a *API) routes() []route {
 		a.accountRoutes(),
 		a.configurationRoutes(),
 		a.pluginRoutes(),
+		a.executionRoutes(),
+		a.backupRoutes(),
 		a.openAPIRoutes(),
 	} {
 		all = append(all, group...)
