@@ -124,7 +124,7 @@ func Decide(p Policy, sets []Set, opts Options) Decision {
 	grace := max(opts.IncompleteGrace, 0)
 	for _, i := range order {
 		s := sets[i]
-		if !s.Complete && (s.Running || opts.Now.Sub(s.Created) <= grace) {
+		if !s.Complete && !s.Running && opts.Now.Sub(s.Created) <= grace {
 			keep(i, ReasonIncompleteGrace)
 		}
 	}
