@@ -1,19 +1,27 @@
 package retention
 
 import (
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
 
+// zones caches loaded zones: LoadLocation reads the tz database each call.
+var zones sync.Map
+
 // zone loads an IANA zone or fails the test.
 func zone(t testing.TB, name string) *time.Location {
 	t.Helper()
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location)
+	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
 		t.Fatalf("load zone %s: %v", name, err)
 	}
+	zones.Store(name, loc)
 	return loc
 }
 
