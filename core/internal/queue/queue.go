@@ -1,0 +1,302 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/dbkeep/dbkeep/core/internal/store"
+)
+
+// Runner carries out executions; implemented by package engine.
+type Runner interface {
+	// Run carries out ex (already claimed: status running) and records its
+	// final status itself (store Finish). It returns when ex is finished.
+	// ctx is cancelled to cancel the run; context.Cause(ctx) is
+	// ErrCancelled when someone asked for it, ErrShutdown when the core is
+	// stopping.
+	Run(ctx context.Context, ex store.Execution)
+	// CleanupInterrupted removes what an execution interrupted by a crash
+	// left in storage (partial sets).
+	CleanupInterrupted(ctx context.Context, executionID int64) error
+}
+
+// Options are what New needs. Store and Runner are required.
+type Options struct {
+	Store  *store.Store
+	Runner Runner
+	Logger hclog.Logger
+	// PollInterval is how often the dispatcher looks at the queue without
+	// being woken (a changed maxConcurrentJobs, rows written by another
+	// process); default 5s.
+	PollInterval time.Duration
+	// FinishTimeout bounds the store write that records the status of a run
+	// its runner left running; default 10s.
+	FinishTimeout time.Duration
+}
+
+// Queue dispatches pending executions to the Runner. Its methods are safe
+// for concurrent use; Run is called once.
+type Queue struct {
+	st     *store.Store
+	runner Runner
+	log    hclog.Logger
+	poll   time.Duration
+	finish time.Duration
+	wake   chan struct{}
+
+	// mu covers a claim and the registration of its cancel function
+	// together, so Cancel never sees a run that is running in the store but
+	// not yet cancellable here.
+	mu      sync.Mutex
+	running map[int64]context.CancelCauseFunc
+	wg      sync.WaitGroup
+}
+
+// New returns a queue over opts.Store; nothing runs before Run.
+func New(opts Options) *Queue {
+	if opts.Store == nil || opts.Runner == nil {
+		panic("queue.New: Store and Runner are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 5 * time.Second
+	}
+	if opts.FinishTimeout <= 0 {
+		opts.FinishTimeout = 10 * time.Second
+	}
+	return &Queue{
+		st: opts.Store, runner: opts.Runner, log: opts.Logger.Named("queue"),
+		poll: opts.PollInterval, finish: opts.FinishTimeout,
+		wake: make(chan struct{}, 1), running: map[int64]context.CancelCauseFunc{},
+	}
+}
+
+// Run recovers (executions left running by a crash become interrupted and
+// the Runner cleans what each left in storage; cleanup errors are logged,
+// not fatal) and then dispatches pending executions in FIFO order until ctx
+// ends. It returns after ctx ends and every running execution has stopped;
+// their contexts are cancelled with cause ErrShutdown.
+func (q *Queue) Run(ctx context.Context) error {
+	if err := q.recover(ctx); err != nil {
+		return err
+	}
+	ticker := time.NewTicker(q.poll)
+	defer ticker.Stop()
+	for {
+		q.dispatch(ctx)
+		select {
+		case <-ctx.Done():
+			q.stopAll()
+			q.wg.Wait()
+			return nil
+		case <-q.wake:
+		case <-ticker.C:
+		}
+	}
+}
+
+// recover handles the executions a previous process left running: nothing
+// runs them any more, so they are interrupted, and their partial sets are
+// removed before anything new starts.
+func (q *Queue) recover(ctx context.Context) error {
+	ids, err := q.st.Executions().InterruptRunning(ctx)
+	if err != nil {
+		return fmt.Errorf("queue recovery: %w", err)
+	}
+	for _, id := range ids {
+		q.log.Warn("execution was running when dbkeep stopped; marked interrupted", "execution", id)
+		if err := q.runner.CleanupInterrupted(ctx, id); err != nil {
+			q.log.Error("cleaning what an interrupted execution left in storage failed", "execution", id, "error", err)
+		}
+	}
+	return nil
+}
+
+// dispatch starts pending executions, oldest first, while fewer than
+// maxConcurrentJobs run. The setting is read each time, so a change applies
+// without restart: raising it starts more now, lowering it lets the running
+// ones finish.
+func (q *Queue) dispatch(ctx context.Context) {
+	max, err := q.st.Settings().MaxConcurrentJobs(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			q.log.Error("reading maxConcurrentJobs failed; nothing dispatched", "error", err)
+		}
+		return
+	}
+	for ctx.Err() == nil {
+		started, err := q.startNext(ctx, max)
+		if err != nil {
+			if ctx.Err() == nil {
+				q.log.Error("claiming the next execution failed", "error", err)
+			}
+			return
+		}
+		if !started {
+			return
+		}
+	}
+}
+
+func (q *Queue) startNext(ctx context.Context, max int) (bool, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	ex, ok, err := q.st.Executions().ClaimNext(ctx, max)
+	if err != nil || !ok {
+		return false, err
+	}
+	// Detached from ctx: shutdown cancels runs with its own cause
+	// (stopAll), so a runner can tell it from a cancel request.
+	runCtx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	q.running[ex.ID] = cancel
+	q.wg.Add(1)
+	q.log.Info("execution started", "execution", ex.ID, "type", ex.Type, "job", ex.JobName, "trigger", ex.Trigger)
+	go q.run(runCtx, ex)
+	return true, nil
+}
+
+// run calls the Runner and makes sure the execution ends in a final status
+// whatever the Runner does, panics included.
+func (q *Queue) run(ctx context.Context, ex store.Execution) {
+	defer q.wg.Done()
+	defer func() {
+		q.mu.Lock()
+		cancel := q.running[ex.ID]
+		delete(q.running, ex.ID)
+		q.mu.Unlock()
+		cancel(nil)
+		q.Wake() // a slot is free
+	}()
+	problem := q.call(ctx, ex)
+	q.settle(ctx, ex.ID, problem)
+}
+
+// call runs the Runner, turning a panic into an error text.
+func (q *Queue) call(ctx context.Context, ex store.Execution) (problem string) {
+	defer func() {
+		if r := recover(); r != nil {
+			q.log.Error("runner panicked", "execution", ex.ID, "panic", r, "stack", string(debug.Stack()))
+			problem = fmt.Sprintf("internal error: the runner panicked: %v", r)
+		}
+	}()
+	q.runner.Run(ctx, ex)
+	return ""
+}
+
+// settle finishes an execution the Runner left running: failed with the
+// reason, or interrupted when the core is stopping.
+func (q *Queue) settle(ctx context.Context, id int64, problem string) {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.finish)
+	defer cancel()
+	ex, err := q.st.Executions().Get(fctx, id)
+	if err != nil {
+		q.log.Error("reading a finished execution failed", "execution", id, "error", err)
+		return
+	}
+	if ex.Status != store.StatusRunning {
+		q.log.Info("execution finished", "execution", id, "status", ex.Status)
+		return
+	}
+	status := store.StatusFailed
+	if problem == "" {
+		problem = "internal error: the runner returned without recording a final status"
+		if errors.Is(context.Cause(ctx), ErrShutdown) {
+			status, problem = store.StatusInterrupted, "dbkeep stopped while this ran"
+		}
+	}
+	if err := q.st.Executions().Finish(fctx, id, status, problem); err != nil && !errors.Is(err, store.ErrNotFound) {
+		q.log.Error("recording the end of an execution failed", "execution", id, "status", status, "error", err)
+		return
+	}
+	q.log.Warn("execution finished by the queue", "execution", id, "status", status, "reason", problem)
+}
+
+func (q *Queue) stopAll() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, cancel := range q.running {
+		cancel(ErrShutdown)
+	}
+}
+
+// Wake makes the dispatcher look at the queue now, for instance after
+// maxConcurrentJobs was raised.
+func (q *Queue) Wake() {
+	select {
+	case q.wake <- struct{}{}:
+	default: // a wake-up is already due
+	}
+}
+
+// Enqueue adds an execution at the end of the queue and wakes the
+// dispatcher. A backup of a job already pending or running is an
+// *AlreadyQueuedError naming that execution (wrapping store.ErrConflict).
+func (q *Queue) Enqueue(ctx context.Context, in store.NewExecution) (store.Execution, error) {
+	ex, err := q.st.Executions().Enqueue(ctx, in)
+	if err != nil {
+		if errors.Is(err, store.ErrConflict) && in.Type == store.TypeBackup && in.JobID != nil {
+			if active, ok := q.active(ctx, *in.JobID); ok {
+				return store.Execution{}, &AlreadyQueuedError{Execution: active}
+			}
+		}
+		return store.Execution{}, err
+	}
+	q.Wake()
+	return ex, nil
+}
+
+// active returns the pending or running backup of job, if it has one.
+func (q *Queue) active(ctx context.Context, job int64) (store.Execution, bool) {
+	for _, st := range []store.ExecutionStatus{store.StatusPending, store.StatusRunning} {
+		list, _, err := q.st.Executions().List(ctx, store.ExecutionFilter{JobID: &job, Status: st}, store.Page{Limit: 10})
+		if err != nil {
+			q.log.Warn("looking up the active execution of a job failed", "job", job, "error", err)
+			return store.Execution{}, false
+		}
+		for _, ex := range list {
+			if ex.Type == store.TypeBackup {
+				return ex, true
+			}
+		}
+	}
+	return store.Execution{}, false // it finished in between
+}
+
+// Cancel cancels a pending execution at once, or cancels the context of a
+// running one (cause ErrCancelled) and returns; the Runner then records the
+// final status cancelled. A finished execution is returned unchanged.
+func (q *Queue) Cancel(ctx context.Context, id int64) (store.Execution, error) {
+	ex, err := q.st.Executions().RequestCancel(ctx, id)
+	if err != nil {
+		return store.Execution{}, err
+	}
+	if ex.Status == store.StatusRunning {
+		q.mu.Lock()
+		cancel, ok := q.running[id]
+		q.mu.Unlock()
+		if ok {
+			cancel(ErrCancelled)
+			q.log.Info("cancel requested", "execution", id)
+		}
+		// Not ours: another process runs it; cancel_requested is recorded
+		// for it.
+	}
+	return ex, nil
+}
+
+// Length returns how many executions are pending, for metrics.
+func (q *Queue) Length(ctx context.Context) (int, error) {
+	_, n, err := q.st.Executions().List(ctx, store.ExecutionFilter{Status: store.StatusPending}, store.Page{Limit: 1})
+	if err != nil {
+		return 0, fmt.Errorf("queue length: %w", err)
+	}
+	return n, nil
+}
