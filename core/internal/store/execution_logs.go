@@ -40,14 +40,19 @@ type logRow struct {
 
 // AppendLogs adds lines to run id's log in one transaction: callers batch
 // lines (a dump's stderr) so a chatty run costs one commit per batch, not
-// per line. A zero At is stamped now; an empty Origin is "core".
+// per line. A zero At is stamped now; an empty Origin is "core". On success
+// each element of lines has its ID, At and Origin filled in as stored, so a
+// caller can publish the lines with the ids a reader resumes after; on
+// failure nothing was stored and lines are unchanged.
 func (e *Executions) AppendLogs(ctx context.Context, id int64, lines []LogLine) error {
 	if len(lines) == 0 {
 		return nil
 	}
-	return e.s.inTx(ctx, func(tx *sqlx.Tx) error {
+	ids := make([]int64, len(lines))
+	ats := make([]time.Time, len(lines))
+	err := e.s.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := e.s.now()
-		for _, l := range lines {
+		for i, l := range lines {
 			at := l.At
 			if at.IsZero() {
 				at = now
@@ -56,13 +61,28 @@ func (e *Executions) AppendLogs(ctx context.Context, id int64, lines []LogLine) 
 			if origin == "" {
 				origin = "core"
 			}
-			if _, err := tx.ExecContext(ctx, "INSERT INTO execution_logs (execution_id, at, level, origin, message) VALUES (?, ?, ?, ?, ?)",
-				id, formatTime(at), l.Level, origin, l.Message); err != nil {
+			res, err := tx.ExecContext(ctx, "INSERT INTO execution_logs (execution_id, at, level, origin, message) VALUES (?, ?, ?, ?, ?)",
+				id, formatTime(at), l.Level, origin, l.Message)
+			if err != nil {
 				return classify(err, "log of execution %d", id)
 			}
+			if ids[i], err = res.LastInsertId(); err != nil {
+				return fmt.Errorf("log of execution %d: %w", id, err)
+			}
+			ats[i] = at.UTC().Truncate(time.Millisecond)
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for i := range lines {
+		lines[i].ID, lines[i].At = ids[i], ats[i]
+		if lines[i].Origin == "" {
+			lines[i].Origin = "core"
+		}
+	}
+	return nil
 }
 
 // Logs returns up to limit lines of run id's log after line afterID (0: from

@@ -1,0 +1,2 @@
+-- Reverses 0004.
+ALTER TABLE executions DROP COLUMN progress;
