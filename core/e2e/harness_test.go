@@ -67,7 +67,7 @@ func TestMain(m *testing.M) {
 // core is one dbkeep installation: a data directory, a plugins.hcl with
 // pinned plugins, and (while started) a `dbkeep serve` process.
 type core struct {
-	t      *testing.T
+	t      testing.TB
 	bin    string
 	root   string
 	config string
@@ -81,7 +81,7 @@ type core struct {
 
 // newCore makes an installation in a temporary directory and pins the
 // plugins with `dbkeep plugins lock`.
-func newCore(t *testing.T) *core {
+func newCore(t testing.TB) *core {
 	t.Helper()
 	dir, err := binaries()
 	if err != nil {
@@ -321,7 +321,7 @@ func (cc *cookieClient) call(addr, method, path, csrf string, in, out any) error
 	return doCall(cc.c, addr, method, path, "", csrf, in, out)
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -22,7 +22,7 @@ type pgServer struct {
 	config map[string]any
 }
 
-func postgres(t *testing.T) pgServer {
+func postgres(t testing.TB) pgServer {
 	t.Helper()
 	dsn := testserver.Resolve(t, testserver.Server{Name: "PostgreSQL", Env: "DBKEEP_TEST_POSTGRES_DSN"})
 	u, err := url.Parse(dsn)
@@ -40,7 +40,7 @@ func postgres(t *testing.T) pgServer {
 }
 
 // connect opens a connection to database name (the DSN's own when empty).
-func (s pgServer) connect(t *testing.T, name string) *pgx.Conn {
+func (s pgServer) connect(t testing.TB, name string) *pgx.Conn {
 	t.Helper()
 	cfg, err := pgx.ParseConfig(s.dsn)
 	if err != nil {
@@ -140,7 +140,7 @@ func pgDumps(t *testing.T, name string) []int {
 }
 
 // waitFor polls cond until it holds or limit passes.
-func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, limit time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for !cond() {
@@ -152,7 +152,7 @@ func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
 }
 
 // files lists the regular files under dir, relative to it.
-func files(t *testing.T, dir string) []string {
+func files(t testing.TB, dir string) []string {
 	t.Helper()
 	var out []string
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {

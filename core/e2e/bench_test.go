@@ -1,0 +1,184 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// benchDatabase is the PostgreSQL database the backup benchmark dumps. It
+// takes a minute or two to generate, so it is kept between runs and made
+// again only when missing or too small.
+const (
+	benchDatabase = "dbkeep_bench_1gib"
+	benchMinBytes = 1 << 30
+)
+
+// ensureBenchDatabase makes benchDatabase hold at least benchMinBytes of
+// table data: text that compresses like real rows (neither random nor
+// constant), a timestamp and numbers.
+func ensureBenchDatabase(b *testing.B, pg pgServer) {
+	b.Helper()
+	admin := pg.connect(b, "")
+	ctx := context.Background()
+	var size int64
+	err := admin.QueryRow(ctx, "SELECT pg_database_size($1)", benchDatabase).Scan(&size)
+	if err == nil && size >= benchMinBytes {
+		return
+	}
+	b.Logf("generating %s (≥ 1 GiB): this takes a minute or two, once", benchDatabase)
+	if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{benchDatabase}.Sanitize()+" WITH (FORCE)"); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{benchDatabase}.Sanitize()); err != nil {
+		b.Fatal(err)
+	}
+	db := pg.connect(b, benchDatabase)
+	if _, err := db.Exec(ctx, `CREATE TABLE events (
+		id bigint PRIMARY KEY, at timestamptz NOT NULL, account text NOT NULL,
+		amount numeric(12,2) NOT NULL, note text NOT NULL)`); err != nil {
+		b.Fatal(err)
+	}
+	// 8 batches of 1M rows of about 130 bytes each.
+	for i := range 8 {
+		if _, err := db.Exec(ctx, `INSERT INTO events
+			SELECT g, timestamptz '2020-01-01' + g * interval '17 seconds',
+			       'acct-' || (g % 50000), (g % 100000) / 100.0,
+			       md5(g::text) || ' ' || repeat(chr(97 + (g % 26)), 10 + g % 40) || ' ' || md5((g * 31)::text)
+			FROM generate_series($1::bigint, $2::bigint) g`, i*1_000_000+1, (i+1)*1_000_000); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := admin.QueryRow(ctx, "SELECT pg_database_size($1)", benchDatabase).Scan(&size); err != nil {
+		b.Fatal(err)
+	}
+	if size < benchMinBytes {
+		b.Fatalf("%s is %d bytes after generation, want ≥ %d", benchDatabase, size, benchMinBytes)
+	}
+}
+
+// bareBackup is the baseline: the same pg_dump the plugin runs piped into
+// the zstd tool at the same level, into a file. It returns the time and the
+// size written.
+func bareBackup(b *testing.B, pg pgServer, out string) (time.Duration, int64) {
+	b.Helper()
+	conn := fmt.Sprintf("host=%v port=%v user=%v dbname=%s sslmode=disable", pg.config["host"], portOf(pg), pg.config["user"], benchDatabase)
+	dump := exec.Command("pg_dump", "--format=custom", "--no-password", "--compress=0", "--dbname="+conn)
+	if pw, ok := pg.config["password"].(string); ok {
+		dump.Env = append(os.Environ(), "PGPASSWORD="+pw)
+	}
+	zstd := exec.Command("zstd", "-3", "-T0", "-q", "-f", "-o", out)
+	pipe, err := dump.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	zstd.Stdin = pipe
+	start := time.Now()
+	if err := zstd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	if err := dump.Run(); err != nil {
+		b.Fatalf("pg_dump: %v", err)
+	}
+	if err := zstd.Wait(); err != nil {
+		b.Fatalf("zstd: %v", err)
+	}
+	took := time.Since(start)
+	fi, err := os.Stat(out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return took, fi.Size()
+}
+
+func portOf(pg pgServer) string {
+	if p, ok := pg.config["port"].(string); ok {
+		return p
+	}
+	return "5432"
+}
+
+// peakRSSMiB reads a process's peak resident set (VmHWM) from /proc.
+func peakRSSMiB(b *testing.B, pid int) float64 {
+	b.Helper()
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return kb / 1024
+		}
+	}
+	b.Fatalf("no VmHWM in /proc/%d/status", pid)
+	return 0
+}
+
+// BenchmarkBackup1GiB backs up a PostgreSQL database of at least 1 GiB
+// through the real core and plugins (pg_dump → database plugin → core:
+// zstd level 3 [→ DBK1] → storage plugin → file) and, beside it, through the
+// bare tools (pg_dump | zstd -3 -T0 > file). It reports both wall times,
+// their ratio and the core's peak RSS. Goals (issue #4): ratio ≤ 1.10,
+// core peak RSS ≤ 100 MiB. Figures go to docs/benchmarks.md.
+func BenchmarkBackup1GiB(b *testing.B) {
+	pg := postgres(b)
+	ensureBenchDatabase(b, pg)
+	for _, encrypted := range []bool{false, true} {
+		b.Run(fmt.Sprintf("encrypted=%v", encrypted), func(b *testing.B) {
+			c := newCore(b)
+			c.start()
+			c.setup()
+			dest := filepath.Join(b.TempDir(), "dest")
+			var src, dst, job struct{ ID int64 }
+			c.mustCall("POST", "/api/v1/sources", map[string]any{"name": "bench", "pluginId": "database-postgres", "config": pg.config}, &src)
+			c.mustCall("POST", "/api/v1/destinations", map[string]any{"name": "bench", "pluginId": "storage-local",
+				"config": map[string]any{"path": dest, "create": true}}, &dst)
+			in := map[string]any{
+				"name": "bench", "sourceId": src.ID, "databases": []string{benchDatabase}, "compression": "zstd", "compressionLevel": 3,
+				"destinations": []map[string]any{{"destinationId": dst.ID, "retention": map[string]any{"policy": "keep-all"}}},
+			}
+			if encrypted {
+				var profile struct{ ID int64 }
+				c.mustCall("POST", "/api/v1/encryption-profiles", map[string]any{"name": "bench"}, &profile)
+				in["encryptionProfileId"] = profile.ID
+			}
+			c.mustCall("POST", "/api/v1/jobs", in, &job)
+			var bare, core time.Duration
+			var bareSize int64
+			for b.Loop() {
+				d, size := bareBackup(b, pg, filepath.Join(b.TempDir(), "bare.dump.zst"))
+				bare += d
+				bareSize = size
+				start := time.Now()
+				var ex execution
+				c.mustCall("POST", fmt.Sprintf("/api/v1/jobs/%d/run", job.ID), nil, &ex)
+				ex = c.waitFinished(ex.ID, 30*time.Minute)
+				core += time.Since(start)
+				if ex.Status != "success" {
+					b.Fatalf("backup ended %s: %s", ex.Status, ex.Error)
+				}
+			}
+			n := float64(b.N)
+			b.ReportMetric(bare.Seconds()/n, "bare-s")
+			b.ReportMetric(core.Seconds()/n, "dbkeep-s")
+			b.ReportMetric(core.Seconds()/bare.Seconds(), "ratio")
+			b.ReportMetric(float64(bareSize)/(1<<20), "stored-MiB")
+			b.ReportMetric(peakRSSMiB(b, c.cmd.Process.Pid), "core-peak-RSS-MiB")
+		})
+	}
+}
