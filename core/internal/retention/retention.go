@@ -130,14 +130,16 @@ func Decide(p Policy, sets []Set, opts Options) Decision {
 	}
 
 	var d Decision
+	notKept := "not kept by " + p.String()
+	stale := fmt.Sprintf("incomplete, older than the grace of %s", grace)
 	for _, i := range order {
 		if len(reasons[i]) > 0 {
 			d.Keep = append(d.Keep, Kept{ID: sets[i].ID, Reasons: reasons[i]})
 			continue
 		}
-		why := "not kept by " + p.String()
+		why := notKept
 		if !sets[i].Complete {
-			why = fmt.Sprintf("incomplete, older than the grace of %s", grace)
+			why = stale
 		}
 		d.Delete = append(d.Delete, Deleted{ID: sets[i].ID, Reason: why})
 	}
