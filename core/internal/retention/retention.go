@@ -15,7 +15,9 @@ type Set struct {
 	// Complete: its manifest is written. Only complete sets are backups.
 	Complete bool
 	Locked   bool
-	// Running: the execution writing it has not finished.
+	// Running: the execution writing it has not finished. Such a set is
+	// never deleted; if Complete it still counts as a backup, as the set
+	// of the execution running the retention step does.
 	Running bool
 }
 
