@@ -3,8 +3,14 @@
 // both in the state database, and streams them to live subscribers (the
 // SSE endpoint GET /api/v1/executions/{id}/events).
 //
-// SKELETON: Recorder and Progress are the contract the engine writes to;
-// the journal behind them is being written.
+// The engine writes through a Recorder from Journal.For and calls
+// Journal.Finish when the run ends; readers call Journal.Subscribe and read
+// the stored log from the state database (store.Executions.Logs). Recorder
+// calls never wait on SQLite: lines and progress are buffered (bounded) and
+// written in batches by one writer per recording execution.
+//
+// The journal does not filter what it is given: callers never pass secrets
+// (passwords, keys, connection strings with credentials) to a Recorder.
 package execlog
 
 // Level of a log line; the values of execution_logs.level.
