@@ -27,21 +27,26 @@ type SettingsView struct {
 	DefaultTimezone   string `json:"defaultTimezone"`
 	// SessionTTLSeconds is how long a login session lasts without activity.
 	SessionTTLSeconds int64 `json:"sessionTTLSeconds"`
+	// MissedRunWindowSeconds is how late a scheduled run missed while
+	// dbkeep was down may still run, once, at start; 0 never catches up.
+	MissedRunWindowSeconds int64 `json:"missedRunWindowSeconds"`
 }
 
 // SettingsInput is the body of PUT /settings: the settings to change; the
 // ones left out keep their values.
 type SettingsInput struct {
-	MaxConcurrentJobs *int    `json:"maxConcurrentJobs"`
-	DefaultTimezone   *string `json:"defaultTimezone"`
-	SessionTTLSeconds *int64  `json:"sessionTTLSeconds"`
+	MaxConcurrentJobs      *int    `json:"maxConcurrentJobs"`
+	DefaultTimezone        *string `json:"defaultTimezone"`
+	SessionTTLSeconds      *int64  `json:"sessionTTLSeconds"`
+	MissedRunWindowSeconds *int64  `json:"missedRunWindowSeconds"`
 }
 
 func settingsView(v store.SettingValues) SettingsView {
 	return SettingsView{
-		MaxConcurrentJobs: v.MaxConcurrentJobs,
-		DefaultTimezone:   v.DefaultTimezone,
-		SessionTTLSeconds: int64(v.SessionTTL / time.Second),
+		MaxConcurrentJobs:      v.MaxConcurrentJobs,
+		DefaultTimezone:        v.DefaultTimezone,
+		SessionTTLSeconds:      int64(v.SessionTTL / time.Second),
+		MissedRunWindowSeconds: int64(v.MissedRunWindow / time.Second),
 	}
 }
 
@@ -55,8 +60,8 @@ func (st *Settings) Get(ctx context.Context) (SettingsView, error) {
 // are valid.
 func (st *Settings) Update(ctx context.Context, in SettingsInput) (SettingsView, error) {
 	var errs spec.ValidationError
-	if in.MaxConcurrentJobs == nil && in.DefaultTimezone == nil && in.SessionTTLSeconds == nil {
-		errs.Add("", "give at least one of maxConcurrentJobs, defaultTimezone, sessionTTLSeconds")
+	if in.MaxConcurrentJobs == nil && in.DefaultTimezone == nil && in.SessionTTLSeconds == nil && in.MissedRunWindowSeconds == nil {
+		errs.Add("", "give at least one of maxConcurrentJobs, defaultTimezone, sessionTTLSeconds, missedRunWindowSeconds")
 	}
 	if n := in.MaxConcurrentJobs; n != nil && (*n < 1 || *n > maxConcurrentJobsLimit) {
 		errs.Add("maxConcurrentJobs", fmt.Sprintf("must be from 1 to %d", maxConcurrentJobsLimit))
@@ -68,6 +73,9 @@ func (st *Settings) Update(ctx context.Context, in SettingsInput) (SettingsView,
 	}
 	if sec := in.SessionTTLSeconds; sec != nil && (*sec < int64(minSessionTTL/time.Second) || *sec > int64(maxSessionTTL/time.Second)) {
 		errs.Add("sessionTTLSeconds", fmt.Sprintf("must be from %d (1 minute) to %d (90 days)", int64(minSessionTTL/time.Second), int64(maxSessionTTL/time.Second)))
+	}
+	if sec := in.MissedRunWindowSeconds; sec != nil && (*sec < 0 || *sec > store.MaxMissedRunWindowSeconds) {
+		errs.Add("missedRunWindowSeconds", fmt.Sprintf("must be from 0 (never catch up a missed run) to %d (7 days)", store.MaxMissedRunWindowSeconds))
 	}
 	if err := errs.Err(); err != nil {
 		return SettingsView{}, err
@@ -85,6 +93,11 @@ func (st *Settings) Update(ctx context.Context, in SettingsInput) (SettingsView,
 	}
 	if in.SessionTTLSeconds != nil {
 		if err := repo.SetSessionTTL(ctx, time.Duration(*in.SessionTTLSeconds)*time.Second); err != nil {
+			return SettingsView{}, err
+		}
+	}
+	if in.MissedRunWindowSeconds != nil {
+		if err := repo.SetMissedRunWindow(ctx, time.Duration(*in.MissedRunWindowSeconds)*time.Second); err != nil {
 			return SettingsView{}, err
 		}
 	}

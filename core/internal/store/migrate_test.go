@@ -37,7 +37,7 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	want := []string{
 		"api_key_permissions", "api_keys", "audit_log", "backup_sets", "destinations",
 		"encryption_profiles", "execution_logs", "executions", "group_members", "group_permissions",
-		"groups", "job_destinations", "job_notifications", "jobs", "notification_channels",
+		"groups", "job_destinations", "job_notifications", "job_schedule_state", "jobs", "notification_channels",
 		"schema_migrations", "sessions", "settings", "sources", "store_meta", "users",
 	}
 	if diff := cmp.Diff(want, tables); diff != "" {

@@ -24,6 +24,9 @@ type SettingValues struct {
 	DefaultTimezone string
 	// SessionTTL is how long a login session lasts without activity.
 	SessionTTL time.Duration
+	// MissedRunWindow is how late a scheduled run missed while dbkeep was
+	// down may still run, once, at start; 0 never catches up.
+	MissedRunWindow time.Duration
 }
 
 // setting describes one stored setting: its key, default and check.
@@ -67,7 +70,21 @@ var (
 			return nil
 		},
 	}
+	// Whole seconds, like sessionTTLSeconds. A week bounds it: a backup
+	// caught up later than that is better skipped and logged.
+	settingMissedRunWindow = setting[int64]{
+		key: "missedRunWindowSeconds", def: int64(time.Hour.Seconds()),
+		check: func(sec int64) error {
+			if sec < 0 || sec > MaxMissedRunWindowSeconds {
+				return fmt.Errorf("missedRunWindowSeconds must be from 0 (never catch up) to %d (7 days), got %d", MaxMissedRunWindowSeconds, sec)
+			}
+			return nil
+		},
+	}
 )
+
+// MaxMissedRunWindowSeconds bounds the missedRunWindowSeconds setting.
+const MaxMissedRunWindowSeconds = 7 * 24 * 3600
 
 // SettingsDefaults are the values of settings never set.
 func SettingsDefaults() SettingValues {
@@ -75,6 +92,7 @@ func SettingsDefaults() SettingValues {
 		MaxConcurrentJobs: settingMaxConcurrentJobs.def,
 		DefaultTimezone:   settingDefaultTimezone.def,
 		SessionTTL:        time.Duration(settingSessionTTL.def) * time.Second,
+		MissedRunWindow:   time.Duration(settingMissedRunWindow.def) * time.Second,
 	}
 }
 
@@ -89,6 +107,9 @@ func (st *Settings) All(ctx context.Context) (SettingValues, error) {
 		return v, err
 	}
 	if v.SessionTTL, err = st.SessionTTL(ctx); err != nil {
+		return v, err
+	}
+	if v.MissedRunWindow, err = st.MissedRunWindow(ctx); err != nil {
 		return v, err
 	}
 	return v, nil
@@ -123,6 +144,19 @@ func (st *Settings) SessionTTL(ctx context.Context) (time.Duration, error) {
 // SetSessionTTL sets the session lifetime, in whole seconds (1m to 90 days).
 func (st *Settings) SetSessionTTL(ctx context.Context, d time.Duration) error {
 	return setSetting(ctx, st.s, settingSessionTTL, int64(d/time.Second))
+}
+
+// MissedRunWindow returns how late a missed scheduled run may still be
+// caught up at start (default 1h; 0: never).
+func (st *Settings) MissedRunWindow(ctx context.Context) (time.Duration, error) {
+	sec, err := getSetting(ctx, st.s, settingMissedRunWindow)
+	return time.Duration(sec) * time.Second, err
+}
+
+// SetMissedRunWindow sets missedRunWindowSeconds, in whole seconds (0 to 7
+// days).
+func (st *Settings) SetMissedRunWindow(ctx context.Context, d time.Duration) error {
+	return setSetting(ctx, st.s, settingMissedRunWindow, int64(d/time.Second))
 }
 
 func getSetting[T any](ctx context.Context, s *Store, k setting[T]) (T, error) {

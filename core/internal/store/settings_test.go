@@ -20,7 +20,7 @@ func TestSettingsDefaultsAndPersistence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := SettingValues{MaxConcurrentJobs: 1, DefaultTimezone: "UTC", SessionTTL: 24 * time.Hour}
+	want := SettingValues{MaxConcurrentJobs: 1, DefaultTimezone: "UTC", SessionTTL: 24 * time.Hour, MissedRunWindow: time.Hour}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}
@@ -37,6 +37,9 @@ func TestSettingsDefaultsAndPersistence(t *testing.T) {
 	if err := s.Settings().SetSessionTTL(ctx, 90*time.Minute); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Settings().SetMissedRunWindow(ctx, 0); err != nil { // 0 is valid: never catch up
+		t.Fatal(err)
+	}
 	if err := s.Settings().SetMaxConcurrentJobs(ctx, 4); err != nil { // overwrite
 		t.Fatal(err)
 	}
@@ -47,7 +50,7 @@ func TestSettingsDefaultsAndPersistence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = SettingValues{MaxConcurrentJobs: 4, DefaultTimezone: "Europe/Berlin", SessionTTL: 90 * time.Minute}
+	want = SettingValues{MaxConcurrentJobs: 4, DefaultTimezone: "Europe/Berlin", SessionTTL: 90 * time.Minute, MissedRunWindow: 0}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("after restart (-want +got):\n%s", diff)
 	}
@@ -70,6 +73,8 @@ func TestSettingsRefuseInvalid(t *testing.T) {
 		{"offset is not a zone", func() error { return st.SetDefaultTimezone(ctx, "+02:00") }},
 		{"ttl too short", func() error { return st.SetSessionTTL(ctx, 30*time.Second) }},
 		{"ttl too long", func() error { return st.SetSessionTTL(ctx, 91*24*time.Hour) }},
+		{"negative missed-run window", func() error { return st.SetMissedRunWindow(ctx, -time.Second) }},
+		{"missed-run window over 7 days", func() error { return st.SetMissedRunWindow(ctx, 7*24*time.Hour+time.Second) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,2 @@
+-- Reverses 0003.
+DROP TABLE job_schedule_state;
