@@ -124,6 +124,15 @@ func (b *BackupSets) MarkIncomplete(ctx context.Context, id int64) error {
 	return requireOne(res, "mark backup set %d incomplete", id)
 }
 
+// SetLocked locks set id against retention, or unlocks it.
+func (b *BackupSets) SetLocked(ctx context.Context, id int64, locked bool) error {
+	res, err := b.s.w.ExecContext(ctx, "UPDATE backup_sets SET locked = ? WHERE id = ?", locked, id)
+	if err != nil {
+		return classify(err, "lock backup set %d", id)
+	}
+	return requireOne(res, "lock backup set %d", id)
+}
+
 // Get returns set id, complete or not.
 func (b *BackupSets) Get(ctx context.Context, id int64) (BackupSet, error) {
 	var row backupSetRow

@@ -1,0 +1,151 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/dbkeep/dbkeep/core/internal/backupset"
+	"github.com/dbkeep/dbkeep/core/internal/compress"
+	"github.com/dbkeep/dbkeep/core/internal/dbk1"
+	"github.com/dbkeep/dbkeep/core/internal/execlog"
+	"github.com/dbkeep/dbkeep/sdk/database"
+)
+
+// encryptionAlgorithm is what manifests say encrypted objects are in.
+const encryptionAlgorithm = "DBK1"
+
+// object is one database's dump on its way to storage:
+//
+//	dump bytes → count → compress → DBK1 (with a profile) → SHA-256 + count → fan-out
+//
+// Every stage streams; none holds more than its own block or chunk.
+type object struct {
+	r        *run
+	database string
+	// name is relative to the set's prefix.
+	name   string
+	header database.DumpHeader
+
+	plain  int64
+	comp   io.WriteCloser
+	enc    io.WriteCloser
+	hash   hash.Hash
+	stored int64
+	fan    *fanout
+}
+
+// openObject builds the chain for one dump and opens its uploads.
+func (r *run) openObject(db string, h database.DumpHeader) (*object, error) {
+	name, err := backupset.ObjectName(db, h.Extension, r.job.Compression, r.key != nil)
+	if err != nil {
+		return nil, fmt.Errorf("name the object of %q: %w", db, err)
+	}
+	o := &object{r: r, database: db, name: name, header: h, hash: sha256.New()}
+	o.fan = r.openFanout(r.prefix + name)
+	var sink io.Writer = storedWriter{o}
+	if r.key != nil {
+		if o.enc, err = dbk1.NewWriter(sink, r.key); err != nil {
+			o.fan.finish(err)
+			return nil, fmt.Errorf("encrypt %q: %w", db, err)
+		}
+		sink = o.enc
+	}
+	if o.comp, err = compress.NewWriter(sink, compress.Algorithm(r.job.Compression), r.level()); err != nil {
+		o.fan.finish(err)
+		return nil, fmt.Errorf("compress %q: %w", db, err)
+	}
+	r.log(execlog.Info, "database %q: %s dump, stored as %s", db, h.Format, name)
+	return o, nil
+}
+
+func (r *run) level() int {
+	if r.job.CompressionLevel == nil {
+		return 0
+	}
+	return *r.job.CompressionLevel
+}
+
+// write takes dump bytes.
+func (o *object) write(p []byte) (int, error) {
+	n, err := o.comp.Write(p)
+	o.plain += int64(n)
+	o.r.updateProgress(false, func(pr *execlog.Progress) { pr.BytesRead += int64(n) })
+	if err != nil {
+		return n, fmt.Errorf("process the dump of %q: %w", o.database, err)
+	}
+	return n, nil
+}
+
+// storedWriter hashes and counts the bytes as stored, then fans them out.
+type storedWriter struct{ o *object }
+
+func (s storedWriter) Write(p []byte) (int, error) {
+	if err := s.o.fan.write(p); err != nil {
+		return 0, err
+	}
+	s.o.hash.Write(p)
+	s.o.stored += int64(len(p))
+	return len(p), nil
+}
+
+// close flushes the chain, ends every upload, and checks what each
+// destination reports against what the core sent: a destination whose
+// size or SHA-256 differs is dropped. It fails when no destination stored
+// the object.
+func (o *object) close() error {
+	if err := o.comp.Close(); err != nil {
+		return o.abort(fmt.Errorf("finish the compression of %q: %w", o.database, err))
+	}
+	if o.enc != nil {
+		if err := o.enc.Close(); err != nil {
+			return o.abort(fmt.Errorf("finish the encryption of %q: %w", o.database, err))
+		}
+	}
+	sum := hex.EncodeToString(o.hash.Sum(nil))
+	results := o.fan.finish(nil)
+	stored := 0
+	for _, res := range results {
+		d := res.dest
+		switch {
+		case res.err != nil:
+			o.r.drop(d, fmt.Errorf("upload of %s: %w", o.name, res.err))
+		case res.info.Size != o.stored:
+			o.r.drop(d, fmt.Errorf("upload of %s: the destination stored %d bytes, the core sent %d", o.name, res.info.Size, o.stored))
+		case res.info.SHA256 != "" && res.info.SHA256 != sum:
+			o.r.drop(d, fmt.Errorf("upload of %s: the destination's SHA-256 is %s, the core sent %s", o.name, res.info.SHA256, sum))
+		default:
+			d.objects = append(d.objects, o.manifestEntry(sum))
+			stored++
+		}
+	}
+	if stored == 0 {
+		return errors.New("no destination stored it")
+	}
+	o.r.log(execlog.Info, "database %q: %d bytes dumped, %d stored as %s (SHA-256 %s) on %d destination(s)",
+		o.database, o.plain, o.stored, o.name, sum, stored)
+	return nil
+}
+
+// abort ends every upload with cause, so that each plugin discards what it
+// received, and returns cause.
+func (o *object) abort(cause error) error {
+	o.fan.finish(cause)
+	return cause
+}
+
+// manifestEntry describes the object as stored.
+func (o *object) manifestEntry(sum string) backupset.Object {
+	e := backupset.Object{
+		Database: o.database, Name: o.name, Size: o.stored, SHA256: sum, PlainSize: o.plain,
+		Dump:        backupset.Dump{Format: o.header.Format, Extension: o.header.Extension, Metadata: o.header.Metadata},
+		Compression: backupset.Compression{Algorithm: o.r.job.Compression, Level: o.r.level()},
+	}
+	if p := o.r.profile; p != nil {
+		e.Encryption = &backupset.Encryption{Algorithm: encryptionAlgorithm, ProfileID: p.ID, KeyID: p.KeyID}
+	}
+	return e
+}

@@ -1,0 +1,142 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/dbkeep/dbkeep/core/internal/execlog"
+	"github.com/dbkeep/dbkeep/sdk/storage"
+)
+
+// errNoDestinationLeft stops a dump whose every upload failed.
+var errNoDestinationLeft = errors.New("every destination failed")
+
+// fanout writes one object to every live destination at once. Each
+// destination's plugin Upload reads from its own pipe; a write hands the
+// same buffer to every pipe concurrently and returns when all have taken
+// it, so the slowest destination sets the pace (back-pressure) and the core
+// holds no copy: its memory is the chain's buffers, whatever the size.
+// A destination whose upload fails stops receiving; the others go on.
+type fanout struct {
+	r     *run
+	name  string
+	sinks []*sink
+}
+
+// sink is one destination's upload of the object.
+type sink struct {
+	dest   *destination
+	pw     *io.PipeWriter
+	cancel context.CancelFunc
+	// in hands a buffer to the writer goroutine; ack answers when the
+	// upload has taken all of it.
+	in   chan []byte
+	ack  chan error
+	done chan struct{}
+	// result receives the Upload's outcome once.
+	result chan uploadResult
+	failed error
+}
+
+// uploadResult is what one destination's Upload returned.
+type uploadResult struct {
+	dest *destination
+	info storage.ObjectInfo
+	err  error
+}
+
+// openFanout starts the upload of name on every live destination.
+func (r *run) openFanout(name string) *fanout {
+	f := &fanout{r: r, name: name}
+	for _, d := range r.live() {
+		ctx, cancel := context.WithCancel(r.ctx)
+		pr, pw := io.Pipe()
+		s := &sink{dest: d, pw: pw, cancel: cancel, in: make(chan []byte), ack: make(chan error),
+			done: make(chan struct{}), result: make(chan uploadResult, 1)}
+		f.sinks = append(f.sinks, s)
+		go func() {
+			info, err := d.client.Upload(ctx, d.conn.Config, storage.UploadRequest{Name: name, SizeHint: -1}, pr)
+			// Whatever the plugin did, writers must not block on a pipe
+			// nobody reads any more.
+			if err != nil {
+				pr.CloseWithError(err)
+			} else {
+				pr.Close()
+			}
+			s.result <- uploadResult{dest: d, info: info, err: err}
+		}()
+		go func() {
+			defer close(s.done)
+			for p := range s.in {
+				_, err := pw.Write(p)
+				s.ack <- err
+			}
+		}()
+		r.updateProgress(true, func(p *execlog.Progress) { p.Destinations[d.index].State = "uploading" })
+	}
+	return f
+}
+
+// write hands p to every destination still receiving and waits until each
+// has taken it. It fails only when no destination is left.
+func (f *fanout) write(p []byte) error {
+	var sent []*sink
+	for _, s := range f.sinks {
+		if s.failed == nil {
+			s.in <- p
+			sent = append(sent, s)
+		}
+	}
+	ok := 0
+	for _, s := range sent {
+		if err := <-s.ack; err != nil {
+			// The upload goroutine closed the pipe with the plugin's
+			// error: this destination stops here; finish reports why.
+			s.failed = err
+			s.cancel()
+			continue
+		}
+		ok++
+	}
+	if ok == 0 {
+		return errNoDestinationLeft
+	}
+	f.r.updateProgress(false, func(pr *execlog.Progress) {
+		for _, s := range sent {
+			if s.failed == nil {
+				pr.Destinations[s.dest.index].BytesStored += int64(len(p))
+			}
+		}
+	})
+	return nil
+}
+
+// finish ends every upload: cleanly when cause is nil (the plugin sees the
+// end of the object and commits it), else with cause (the plugin discards
+// the partial object). It returns each destination's outcome.
+func (f *fanout) finish(cause error) []uploadResult {
+	out := make([]uploadResult, 0, len(f.sinks))
+	for _, s := range f.sinks {
+		close(s.in)
+		<-s.done
+		if cause == nil && s.failed == nil {
+			s.pw.Close()
+		} else {
+			c := cause
+			if c == nil {
+				c = s.failed
+			}
+			s.pw.CloseWithError(c)
+		}
+	}
+	for _, s := range f.sinks {
+		res := <-s.result
+		s.cancel()
+		if res.err == nil && s.failed != nil {
+			res.err = s.failed
+		}
+		out = append(out, res)
+	}
+	return out
+}
