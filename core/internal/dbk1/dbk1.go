@@ -1,31 +1,51 @@
 // Package dbk1 reads and writes the DBK1 encrypted object format
-// (docs/format.md "DBK1"): a header with a random salt, a per-object key
-// derived with HKDF-SHA256 from the profile key, then the plaintext in fixed
-// chunks each sealed with AES-256-GCM under nonce = prefix ‖ counter ‖
-// last-chunk flag (the STREAM construction).
+// (docs/format.md "DBK1 encrypted objects"): a header with a random salt, a
+// per-object key derived with HKDF-SHA256 from the profile key, then the
+// plaintext in fixed chunks each sealed with AES-256-GCM under nonce =
+// prefix ‖ counter ‖ last-chunk flag (the STREAM construction), the header
+// being the associated data of every chunk.
 //
-// SKELETON: the API below is the contract the engine and `dbkeep recover`
-// code against; the bodies are being written.
+// Every chunk is stored at the same size (the last one padded), so that a
+// cut object is told from an altered one by its length alone. Each way an
+// object can be wrong fails with its own error: ErrNotDBK1,
+// ErrUnsupportedVersion, ErrWrongKey, ErrTruncated, ErrReordered,
+// ErrCorrupt. Test them with errors.Is.
 package dbk1
 
-import (
-	"errors"
-	"io"
-)
+import "errors"
 
 // KeySize is the size of a profile key.
 const KeySize = 32
 
-// NewWriter returns a writer that encrypts what is written to it into w
-// under the profile key; Close seals the last chunk (and must be called).
-func NewWriter(w io.Writer, key []byte) (io.WriteCloser, error) {
-	return nil, errors.New("dbk1: not implemented yet")
-}
+// DefaultChunkSize is the plaintext size of every chunk the engine writes.
+const DefaultChunkSize = 64 << 10
 
-// NewReader returns a reader of the plaintext of the DBK1 object r under
-// the profile key. Every chunk is authenticated before its bytes are
-// returned, and the end of the object is authenticated: a read reaches
-// io.EOF only after the last chunk has been verified.
-func NewReader(r io.Reader, key []byte) (io.Reader, error) {
-	return nil, errors.New("dbk1: not implemented yet")
-}
+// Chunk sizes a reader accepts: the header names the size, and the reader
+// holds one chunk in memory, so the maximum bounds its memory.
+const (
+	MinChunkSize = 16
+	MaxChunkSize = 4 << 20
+)
+
+// TagSize is what sealing adds to every chunk (the GCM tag).
+const TagSize = 16
+
+// Errors, one per way an object can be wrong. Every error the reader
+// returns wraps exactly one of them (or an error of the underlying reader).
+var (
+	// ErrNotDBK1: the bytes do not start with the DBK1 magic.
+	ErrNotDBK1 = errors.New("dbk1: not a DBK1 object")
+	// ErrUnsupportedVersion: a DBK1 version this dbkeep does not read.
+	ErrUnsupportedVersion = errors.New("dbk1: unsupported DBK1 version")
+	// ErrWrongKey: the object was encrypted under another key; found from
+	// the header before any chunk is tried.
+	ErrWrongKey = errors.New("dbk1: wrong key")
+	// ErrTruncated: the object ends early (in the header, in a chunk, or
+	// after a chunk that is not the final one).
+	ErrTruncated = errors.New("dbk1: object is truncated")
+	// ErrReordered: a chunk authenticates, but at another position: chunks
+	// were moved, duplicated or dropped.
+	ErrReordered = errors.New("dbk1: chunks are out of order")
+	// ErrCorrupt: bytes were altered (a header field, a chunk, a tag).
+	ErrCorrupt = errors.New("dbk1: object is corrupt")
+)
