@@ -115,7 +115,7 @@ func TestBackupToTwoDestinations(t *testing.T) {
 					t.Errorf("set row %+v", s)
 				}
 			}
-			p := f.journal.progress[ex.ID]
+			p := f.journal.lastProgress(ex.ID)
 			if p.BytesRead == 0 || len(p.Destinations) != 2 || p.Destinations[0].State != "done" || p.Destinations[1].BytesStored == 0 {
 				t.Errorf("last progress %+v", p)
 			}
@@ -204,6 +204,26 @@ func TestDumpFails(t *testing.T) {
 	if sets := allSets(t, f.st, job.ID); len(sets) != 0 {
 		t.Errorf("sets left: %+v", sets)
 	}
+
+	// With a database that dumps, the run is partial and the set holds it.
+	job2, err := f.st.Jobs().Create(ctx, store.JobInput{Name: "erp2", SourceID: src, Databases: []string{"nosuchdb", "erp"},
+		Compression: "zstd", Enabled: true,
+		Destinations: []store.JobDestination{{DestinationID: d1, Retention: store.Retention{Policy: store.RetentionKeepAll}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex = f.run(ctx, job2.ID)
+	if ex.Status != store.StatusPartial || !strings.Contains(ex.Error, `database "nosuchdb"`) {
+		t.Fatalf("status %s (%s), want partial naming the database", ex.Status, ex.Error)
+	}
+	sets := completeSets(t, f.st, job2.ID)
+	if len(sets) != 1 {
+		t.Fatalf("complete sets %+v", sets)
+	}
+	m := readManifest(t, dir1, sets[0].Prefix)
+	if len(m.Objects) != 1 || m.Objects[0].Database != "erp" {
+		t.Errorf("manifest objects %+v, want erp only", m.Objects)
+	}
 }
 
 // Cancelling while the dump streams stops the run, removes every object
@@ -229,7 +249,7 @@ func TestCancelMidDump(t *testing.T) {
 		t.Fatalf("status %s (%s), want cancelled; log:\n%s", ex.Status, ex.Error, f.journal.log(ex.ID))
 	}
 	t.Logf("run ended %s after the cancel", took)
-	if p := f.journal.progress[ex.ID]; p.BytesRead >= 40<<20 {
+	if p := f.journal.lastProgress(ex.ID); p.BytesRead >= 40<<20 {
 		t.Errorf("the dump went on to %d bytes after the cancel", p.BytesRead)
 	}
 	for _, dir := range []string{dir1, dir2} {

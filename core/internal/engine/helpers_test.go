@@ -58,6 +58,12 @@ func (j *journal) log(id int64) string {
 	return strings.Join(j.lines[id], "\n")
 }
 
+func (j *journal) lastProgress(id int64) execlog.Progress {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.progress[id]
+}
+
 type recorder struct {
 	j  *journal
 	id int64
@@ -82,14 +88,14 @@ func (r *recorder) Progress(p execlog.Progress) {
 // fixture is a state store, an engine over the real plugins, and helpers
 // to make sources, destinations and jobs.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	st      *store.Store
 	journal *journal
 	eng     *engine.Engine
 	opts    engine.Options
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	k, err := seal.GenerateKey()
 	if err != nil {
@@ -121,7 +127,7 @@ func (f *fixture) rebuild() {
 	f.eng = eng
 }
 
-func schemaOf(t *testing.T, id string) spec.Schema {
+func schemaOf(t testing.TB, id string) spec.Schema {
 	for _, e := range testLoaded.Loaded {
 		if e.ID == id && e.Description != nil {
 			return e.Description.Schema
@@ -222,14 +228,17 @@ func (f *fixture) run(ctx context.Context, jobID int64) store.Execution {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	if n := f.journal.finished[ex.ID]; n != 1 {
+	f.journal.mu.Lock()
+	n := f.journal.finished[ex.ID]
+	f.journal.mu.Unlock()
+	if n != 1 {
 		f.t.Errorf("journal Finish called %d times for execution %d, want 1", n, ex.ID)
 	}
 	return got
 }
 
 // files lists the regular files under dir, relative, with slashes.
-func files(t *testing.T, dir string) []string {
+func files(t testing.TB, dir string) []string {
 	t.Helper()
 	var out []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -248,7 +257,7 @@ func files(t *testing.T, dir string) []string {
 	return out
 }
 
-func sha256File(t *testing.T, path string) string {
+func sha256File(t testing.TB, path string) string {
 	t.Helper()
 	fh, err := os.Open(path)
 	if err != nil {
@@ -263,7 +272,7 @@ func sha256File(t *testing.T, path string) string {
 }
 
 // readManifest reads a set's manifest from a local destination directory.
-func readManifest(t *testing.T, dir, prefix string) backupset.Manifest {
+func readManifest(t testing.TB, dir, prefix string) backupset.Manifest {
 	t.Helper()
 	fh, err := os.Open(filepath.Join(dir, filepath.FromSlash(prefix), backupset.ManifestName))
 	if err != nil {
@@ -279,7 +288,7 @@ func readManifest(t *testing.T, dir, prefix string) backupset.Manifest {
 
 // restoreObject decrypts (with key, when not nil) and decompresses a stored
 // object into a file and returns its path.
-func restoreObject(t *testing.T, path string, o backupset.Object, key []byte) string {
+func restoreObject(t testing.TB, path string, o backupset.Object, key []byte) string {
 	t.Helper()
 	fh, err := os.Open(path)
 	if err != nil {
@@ -312,7 +321,7 @@ func restoreObject(t *testing.T, path string, o backupset.Object, key []byte) st
 }
 
 // tableDigest is the row count and a digest of every row of items.
-func tableDigest(t *testing.T, path string) (int, string) {
+func tableDigest(t testing.TB, path string) (int, string) {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	if err != nil {

@@ -145,7 +145,7 @@ func (o *object) manifestEntry(sum string) backupset.Object {
 		Compression: backupset.Compression{Algorithm: o.r.job.Compression, Level: o.r.level()},
 	}
 	if p := o.r.profile; p != nil {
-		e.Encryption = &backupset.Encryption{Algorithm: encryptionAlgorithm, ProfileID: p.ID, KeyID: p.KeyID}
+		e.Encryption = &backupset.Encryption{Algorithm: encryptionAlgorithm, ProfileID: p.ID, KeyID: p.KeyID, ChunkSize: dbk1.DefaultChunkSize}
 	}
 	return e
 }
