@@ -1,11 +1,13 @@
 package configuration
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/dbkeep/dbkeep/core/internal/recoverykit"
 	"github.com/dbkeep/dbkeep/core/internal/store"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 )
@@ -108,4 +110,30 @@ func (p *Profiles) Delete(ctx context.Context, id int64) (Profile, error) {
 		return Profile{}, p.s.inUse(ctx, err, store.RefProfile, id)
 	}
 	return profileView(ep), nil
+}
+
+// RecoveryKit returns the recovery kit of profile id (a zip holding the
+// profile's key, docs/format.md and instructions; recoverykit.WriteKit) and
+// the profile. It is the one way a key leaves the core: the caller sends it
+// to a principal allowed to write the vault and audits that, never logs it.
+func (p *Profiles) RecoveryKit(ctx context.Context, id int64) ([]byte, Profile, error) {
+	ep, err := p.s.st.EncryptionProfiles().Get(ctx, id)
+	if err != nil {
+		return nil, Profile{}, err
+	}
+	key, err := p.s.st.EncryptionProfiles().Key(ctx, id)
+	if err != nil {
+		return nil, Profile{}, err
+	}
+	defer clear(key)
+	kf, err := recoverykit.NewKeyFile(ep.Name, ep.ID, key, ep.CreatedAt)
+	if err != nil {
+		return nil, Profile{}, err
+	}
+	defer clear(kf.Key)
+	var kit bytes.Buffer
+	if err := recoverykit.WriteKit(&kit, kf); err != nil {
+		return nil, Profile{}, err
+	}
+	return kit.Bytes(), profileView(ep), nil
 }
