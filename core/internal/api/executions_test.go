@@ -82,6 +82,7 @@ func (r *testRunner) CleanupInterrupted(context.Context, int64) error { return n
 // queue and journal, served on 127.0.0.1.
 type execEnv struct {
 	t       *testing.T
+	app     *fiber.App
 	base    string
 	st      *store.Store
 	journal *execlog.Journal
@@ -149,7 +150,7 @@ func newExecEnv(t *testing.T) *execEnv {
 		st.Close()
 	})
 
-	e := &execEnv{t: t, base: "http://" + ln.Addr().String() + Prefix, st: st, journal: journal, runner: runner}
+	e := &execEnv{t: t, app: app, base: "http://" + ln.Addr().String() + Prefix, st: st, journal: journal, runner: runner}
 	e.must(nil, 201, "POST", "/auth/setup", map[string]string{"username": "admin", "password": testPassword}, nil)
 	e.session = e.login()
 	src, err := st.Sources().Create(ctx, store.ConnectionInput{Name: "src", PluginID: "database-sqlite", Config: spec.Config{}})
@@ -358,7 +359,7 @@ func TestListExecutionsFilters(t *testing.T) {
 	same("?status=pending,running", b.ID, a.ID)
 	same("?type=restore")
 	same("?since="+a.QueuedAt.Format(time.RFC3339Nano), b.ID, a.ID)
-	same("?until="+a.QueuedAt.Add(-time.Second).Format(time.RFC3339))
+	same("?until=" + a.QueuedAt.Add(-time.Second).Format(time.RFC3339))
 
 	env := e.must(e.session, 400, "GET", "/executions?status=running,done&type=copy&since=yesterday&jobId=0&limit=0", nil, nil)
 	var fields []string
@@ -581,6 +582,36 @@ func TestEventsStopWhenTheClientLeaves(t *testing.T) {
 	for e.journal.Subscribers(a.ID) != 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d streams still subscribed after their clients left", e.journal.Subscribers(a.ID))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestEventsEndAtShutdown(t *testing.T) {
+	e := newExecEnv(t)
+	var a executions.Execution
+	e.must(e.session, 202, "POST", fmt.Sprintf("/jobs/%d/run", e.jobA), nil, &a)
+	<-e.runner.started
+	resp := e.do(e.session, "GET", fmt.Sprintf("/executions/%d/events", a.ID), nil, nil)
+	defer resp.Body.Close()
+	ended := make(chan error, 1)
+	go func() {
+		ended <- readSSE(resp.Body, func(sseEvent) bool { return true })
+	}()
+	// The stream is open and the run goes on; shutting the server down
+	// ends the stream instead of waiting for the run.
+	if err := e.app.ShutdownWithTimeout(20 * time.Second); err != nil {
+		t.Fatalf("shutdown with a stream open: %v", err)
+	}
+	select {
+	case <-ended:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the stream outlived the server")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for e.journal.Subscribers(a.ID) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the stream's subscription outlived the server")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

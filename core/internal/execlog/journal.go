@@ -79,6 +79,7 @@ type run struct {
 
 	mu            sync.Mutex
 	recording     bool // between For and Finish
+	warnedLate    bool // a line after Finish was reported once
 	pending       []store.LogLine
 	pendingBytes  int
 	droppedDebug  int
@@ -266,7 +267,10 @@ func (r *run) log(level Level, origin, message string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.recording {
-		r.j.log.Warn("log line after the execution finished dropped", "execution", r.id, "level", level)
+		if !r.warnedLate {
+			r.warnedLate = true
+			r.j.log.Warn("log lines after the execution finished are dropped", "execution", r.id)
+		}
 		return
 	}
 	for r.full(size) {
