@@ -94,7 +94,11 @@ func (e *Engine) removeSet(ctx context.Context, loc storage.Location, cfg spec.C
 // failed; their rows stay, for retention to remove after the grace period.
 func (e *Engine) CleanupInterrupted(ctx context.Context, executionID int64) error {
 	rec := e.o.Journal.For(executionID)
-	defer e.o.Journal.Finish(executionID)
+	defer func() {
+		if err := e.o.Journal.Finish(executionID); err != nil {
+			e.o.Logger.Warn("store the log of an interrupted execution's cleanup", "execution", executionID, "error", err)
+		}
+	}()
 	sets, err := e.o.Store.BackupSets().OfExecution(ctx, executionID)
 	if err != nil {
 		return err

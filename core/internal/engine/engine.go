@@ -36,12 +36,13 @@ type PluginHost interface {
 }
 
 // Journal hands out the recorder of each execution's log and progress
-// (package execlog's journal). Finish flushes what is buffered for an
-// execution and closes its live streams; the engine calls it once per run,
-// after the final status is recorded.
+// (*execlog.Journal). Finish stores what is buffered for an execution and
+// ends its live streams; the engine calls it once per run, just before it
+// records the final status, so a reader who sees the status finds the
+// whole log.
 type Journal interface {
 	For(executionID int64) execlog.Recorder
-	Finish(executionID int64)
+	Finish(executionID int64) error
 }
 
 // Defaults of Options.
@@ -124,7 +125,6 @@ func New(opts Options) (*Engine, error) {
 // cancelled (interrupted when the cause is the core shutting down).
 func (e *Engine) Run(ctx context.Context, ex store.Execution) {
 	r := e.newRun(ctx, ex)
-	defer e.o.Journal.Finish(ex.ID)
 	defer func() {
 		// A bug must not leave the execution running forever: record it.
 		if p := recover(); p != nil {

@@ -11,8 +11,9 @@ import (
 // finalizeTimeout bounds the write of the final status.
 const finalizeTimeout = 30 * time.Second
 
-// finalize records the final status and error of the run. It uses a
-// context of its own: a cancelled run must still be recorded as such.
+// finalize stores the run's log (the journal's Finish), then records the
+// final status and error. It uses a context of its own: a cancelled run
+// must still be recorded as such.
 func (r *run) finalize() {
 	if r.status == "" {
 		r.settle()
@@ -29,6 +30,9 @@ func (r *run) finalize() {
 		r.log(level, "backup %s after %s: %s", r.status, r.e.o.Now().Sub(r.started).Round(time.Millisecond), r.errText)
 	} else {
 		r.log(level, "backup %s after %s", r.status, r.e.o.Now().Sub(r.started).Round(time.Millisecond))
+	}
+	if err := r.e.o.Journal.Finish(r.ex.ID); err != nil {
+		r.e.o.Logger.Warn("store the log of a backup", "execution", r.ex.ID, "error", err)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), finalizeTimeout)
 	defer cancel()

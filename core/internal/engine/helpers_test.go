@@ -38,18 +38,29 @@ type journal struct {
 	progress   map[int64]execlog.Progress
 	finished   map[int64]int
 	onProgress func(execlog.Progress)
+	// statusAtFinish is the execution's stored status when Finish came.
+	statusAtFinish func(id int64) store.ExecutionStatus
+	atFinish       map[int64]store.ExecutionStatus
 }
 
+// The real journal is what serve wires in.
+var _ engine.Journal = (*execlog.Journal)(nil)
+
 func newJournal() *journal {
-	return &journal{lines: map[int64][]string{}, progress: map[int64]execlog.Progress{}, finished: map[int64]int{}}
+	return &journal{lines: map[int64][]string{}, progress: map[int64]execlog.Progress{}, finished: map[int64]int{},
+		atFinish: map[int64]store.ExecutionStatus{}}
 }
 
 func (j *journal) For(id int64) execlog.Recorder { return &recorder{j: j, id: id} }
 
-func (j *journal) Finish(id int64) {
+func (j *journal) Finish(id int64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.finished[id]++
+	if j.statusAtFinish != nil {
+		j.atFinish[id] = j.statusAtFinish(id)
+	}
+	return nil
 }
 
 func (j *journal) log(id int64) string {
@@ -111,6 +122,13 @@ func newFixture(t testing.TB) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	f := &fixture{t: t, st: st, journal: newJournal()}
+	f.journal.statusAtFinish = func(id int64) store.ExecutionStatus {
+		ex, err := st.Executions().Get(context.Background(), id)
+		if err != nil {
+			return ""
+		}
+		return ex.Status
+	}
 	f.opts = engine.Options{Store: st, Plugins: testHost, Journal: f.journal, BaseURL: "https://dbkeep.example/",
 		// Short waits: a destination removed on purpose is retried quickly.
 		Retry: storage.RetryPolicy{InitialDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond}}
@@ -229,10 +247,10 @@ func (f *fixture) run(ctx context.Context, jobID int64) store.Execution {
 		f.t.Fatal(err)
 	}
 	f.journal.mu.Lock()
-	n := f.journal.finished[ex.ID]
+	n, at := f.journal.finished[ex.ID], f.journal.atFinish[ex.ID]
 	f.journal.mu.Unlock()
-	if n != 1 {
-		f.t.Errorf("journal Finish called %d times for execution %d, want 1", n, ex.ID)
+	if n != 1 || at != store.StatusRunning {
+		f.t.Errorf("journal Finish called %d times for execution %d, the status then %q; want once, while running", n, ex.ID, at)
 	}
 	return got
 }
