@@ -18,7 +18,7 @@ import (
 
 // newExecution opens a fresh state database holding one job and one pending
 // backup of it, and returns the store and the execution's id.
-func newExecution(t *testing.T) (*store.Store, int64) {
+func newExecution(t testing.TB) (*store.Store, int64) {
 	t.Helper()
 	ctx := context.Background()
 	key, err := seal.GenerateKey()
