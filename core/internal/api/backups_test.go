@@ -184,9 +184,9 @@ func TestBackupsListOnlyCompleteSets(t *testing.T) {
 		t.Errorf("listed %+v", b)
 	}
 	for path, want := range map[string]int{
-		fmt.Sprintf("/backups?job=%d", job.ID):           1,
-		fmt.Sprintf("/backups?job=%d", job.ID+1):         0,
-		fmt.Sprintf("/backups?destination=%d", dests[1]): 0,
+		fmt.Sprintf("/backups?job=%d", job.ID):                                  1,
+		fmt.Sprintf("/backups?job=%d", job.ID+1):                                0,
+		fmt.Sprintf("/backups?destination=%d", dests[1]):                        0,
 		fmt.Sprintf("/backups?destination=%d&job=%d&limit=1", dests[0], job.ID): 1,
 	} {
 		var l Paged[Backup]
