@@ -227,41 +227,52 @@ func TestDumpFails(t *testing.T) {
 }
 
 // Cancelling while the dump streams stops the run, removes every object
-// already written, and records cancelled.
+// already written, and records cancelled (interrupted when the core is
+// shutting down).
 func TestCancelMidDump(t *testing.T) {
-	f := newFixture(t)
-	_, src := f.sqliteSource("big", 3000, 16<<10) // ~48 MiB of incompressible rows
-	dir1, d1 := f.localDestination("one")
-	dir2, d2 := f.localDestination("two")
-	job := f.job("big", src, "none", nil, d1, d2)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	var cancelledAt time.Time
-	var once sync.Once
-	f.journal.onProgress = func(p execlog.Progress) {
-		if p.BytesRead > 0 {
-			once.Do(func() { cancelledAt = time.Now(); cancel(queue.ErrCancelled) })
-		}
-	}
-	ex := f.run(ctx, job.ID)
-	took := time.Since(cancelledAt)
-	if ex.Status != store.StatusCancelled {
-		t.Fatalf("status %s (%s), want cancelled; log:\n%s", ex.Status, ex.Error, f.journal.log(ex.ID))
-	}
-	t.Logf("run ended %s after the cancel", took)
-	if p := f.journal.lastProgress(ex.ID); p.BytesRead >= 40<<20 {
-		t.Errorf("the dump went on to %d bytes after the cancel", p.BytesRead)
-	}
-	for _, dir := range []string{dir1, dir2} {
-		if got := files(t, dir); len(got) != 0 {
-			t.Errorf("%s holds %v after the cancel", dir, got)
-		}
-	}
-	if sets := allSets(t, f.st, job.ID); len(sets) != 0 {
-		t.Errorf("sets left: %+v", sets)
-	}
-	if !waitFor(5*time.Second, func() bool { return len(dumpChildren(t)) == 0 }) {
-		t.Errorf("dump processes left: %v", dumpChildren(t))
+	for _, tc := range []struct {
+		cause error
+		want  store.ExecutionStatus
+	}{
+		{queue.ErrCancelled, store.StatusCancelled},
+		{queue.ErrShutdown, store.StatusInterrupted},
+	} {
+		t.Run(string(tc.want), func(t *testing.T) {
+			f := newFixture(t)
+			_, src := f.sqliteSource("big", 3000, 16<<10) // ~48 MiB of incompressible rows
+			dir1, d1 := f.localDestination("one")
+			dir2, d2 := f.localDestination("two")
+			job := f.job("big", src, "none", nil, d1, d2)
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			var cancelledAt time.Time
+			var once sync.Once
+			f.journal.onProgress = func(p execlog.Progress) {
+				if p.BytesRead > 0 {
+					once.Do(func() { cancelledAt = time.Now(); cancel(tc.cause) })
+				}
+			}
+			ex := f.run(ctx, job.ID)
+			took := time.Since(cancelledAt)
+			if ex.Status != tc.want || !strings.Contains(ex.Error, tc.cause.Error()) {
+				t.Fatalf("status %s (%s), want %s; log:\n%s", ex.Status, ex.Error, tc.want, f.journal.log(ex.ID))
+			}
+			t.Logf("run ended %s after the cancel", took)
+			if p := f.journal.lastProgress(ex.ID); p.BytesRead >= 40<<20 {
+				t.Errorf("the dump went on to %d bytes after the cancel", p.BytesRead)
+			}
+			for _, dir := range []string{dir1, dir2} {
+				if got := files(t, dir); len(got) != 0 {
+					t.Errorf("%s holds %v after the cancel", dir, got)
+				}
+			}
+			if sets := allSets(t, f.st, job.ID); len(sets) != 0 {
+				t.Errorf("sets left: %+v", sets)
+			}
+			if !waitFor(5*time.Second, func() bool { return len(dumpChildren(t)) == 0 }) {
+				t.Errorf("dump processes left: %v", dumpChildren(t))
+			}
+		})
 	}
 }
 
