@@ -42,7 +42,7 @@ func NewRoot() *cobra.Command {
 		"plugins configuration file (env "+EnvPluginsConfig+")")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", envOr(EnvLogLevel, "info"),
 		"log level: trace, debug, info, warn, error (env "+EnvLogLevel+")")
-	root.AddCommand(newPluginsCmd(g), newVersionCmd(), newServeCmd(g), newAdminCmd(g))
+	root.AddCommand(newPluginsCmd(g), newVersionCmd(), newServeCmd(g), newAdminCmd(g), newRecoverCmd())
 	return root
 }
 
