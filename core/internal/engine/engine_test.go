@@ -177,6 +177,7 @@ func TestAllDestinationsFail(t *testing.T) {
 	if ex.Status != store.StatusFailed || !strings.Contains(ex.Error, `"gone"`) {
 		t.Fatalf("status %s (%s), want failed naming the destination", ex.Status, ex.Error)
 	}
+	t.Logf("error: %s", ex.Error)
 	if sets := completeSets(t, f.st, job.ID); len(sets) != 0 {
 		t.Errorf("complete sets: %+v", sets)
 	}

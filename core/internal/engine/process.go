@@ -131,9 +131,19 @@ func (o *object) close() error {
 }
 
 // abort ends every upload with cause, so that each plugin discards what it
-// received, and returns cause.
+// received, and returns cause. A destination whose upload had already
+// failed by itself is dropped with its own reason: the dump may have
+// stopped because of it.
 func (o *object) abort(cause error) error {
-	o.fan.finish(cause)
+	results := o.fan.finish(cause)
+	if c, _ := o.r.cancelled(); c {
+		return cause // every upload failed for that one reason
+	}
+	for _, res := range results {
+		if res.own {
+			o.r.drop(res.dest, fmt.Errorf("upload of %s: %w", o.name, res.err))
+		}
+	}
 	return cause
 }
 

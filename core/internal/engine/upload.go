@@ -44,6 +44,8 @@ type uploadResult struct {
 	dest *destination
 	info storage.ObjectInfo
 	err  error
+	// own: the upload failed by itself, before the object was ended.
+	own bool
 }
 
 // openFanout starts the upload of name on every live destination.
@@ -133,8 +135,11 @@ func (f *fanout) finish(cause error) []uploadResult {
 	for _, s := range f.sinks {
 		res := <-s.result
 		s.cancel()
-		if res.err == nil && s.failed != nil {
-			res.err = s.failed
+		if s.failed != nil {
+			res.own = true
+			if res.err == nil {
+				res.err = s.failed
+			}
 		}
 		out = append(out, res)
 	}
