@@ -4,7 +4,7 @@
 # over generated histories, which TestGoldenRestic compares with our GFS rule.
 # restic is only needed here, never when the tests run.
 #
-# Needs: bash, GNU date, jq, restic (tested with 0.14.0). Takes ~10 minutes:
+# Needs: bash, GNU date, jq, restic (tested with 0.14.0). Takes 10-20 minutes:
 # every `restic backup` derives the repository key with scrypt (~0.5 s CPU).
 #
 # restic buckets a snapshot by the UTC offset stored in it, which is the zone
