@@ -66,7 +66,8 @@ const (
 // Decide applies p to sets at opts.Now.
 //
 // A policy that fails p.Validate is applied as keep-all (each complete set's
-// reason says so): a broken policy never deletes anything. Decide does not
+// reason says so): a broken policy never deletes a backup; incomplete sets
+// past their grace still go, as under keep-all. Decide does not
 // change sets.
 func Decide(p Policy, sets []Set, opts Options) Decision {
 	loc := opts.Location
