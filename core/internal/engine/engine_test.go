@@ -505,4 +505,27 @@ func TestNotifications(t *testing.T) {
 	if log := f.journal.log(ex.ID); !strings.Contains(log, `notification channel "broken hook": not notified`) {
 		t.Errorf("the failed notification is not logged:\n%s", log)
 	}
+
+	// A failed run reaches the channels that want failures, with the error.
+	gone, goneID := f.localDestination("gone")
+	failing, err := f.st.Jobs().Create(ctx, store.JobInput{Name: "wiki to nowhere", SourceID: src, AllDatabases: true, Compression: "zstd", Enabled: true,
+		Destinations:  []store.JobDestination{{DestinationID: goneID, Retention: store.Retention{Policy: store.RetentionKeepAll}}},
+		Notifications: []store.JobNotification{{ChannelID: failuresOnly, OnFailure: true}, {ChannelID: broken, OnSuccess: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(gone)
+	ex = f.run(ctx, failing.ID)
+	if ex.Status != store.StatusFailed {
+		t.Fatalf("status %s, want failed", ex.Status)
+	}
+	select {
+	case dv = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no delivery of the failure")
+	}
+	if dv.Type != "backup.failure" || dv.Severity != "error" || dv.Fields["status"] != "failed" ||
+		!strings.Contains(dv.Fields["error"], `destination "gone"`) || !strings.HasPrefix(dv.Fields["destination gone"], "failed: ") {
+		t.Errorf("failure delivery %+v", dv)
+	}
 }
