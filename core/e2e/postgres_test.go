@@ -109,7 +109,8 @@ func (s pgServer) lockTable(t *testing.T, name string) (release func()) {
 	return release
 }
 
-// pgDumps returns the pids of pg_dump processes dumping database name.
+// pgDumps returns the pids of pg_dump processes dumping database name
+// (the plugin passes a quoted conninfo: --dbname=... dbname='name' ...).
 func pgDumps(t *testing.T, name string) []int {
 	t.Helper()
 	entries, err := os.ReadDir("/proc")
@@ -131,7 +132,7 @@ func pgDumps(t *testing.T, name string) []int {
 			continue
 		}
 		for _, a := range args {
-			if strings.HasPrefix(a, "--dbname=") && strings.Contains(a, "dbname="+name) {
+			if strings.HasPrefix(a, "--dbname=") && strings.Contains(a, "dbname='"+name+"'") {
 				pids = append(pids, pid)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -15,14 +16,19 @@ import (
 	"github.com/dbkeep/dbkeep/core/internal/auth"
 	"github.com/dbkeep/dbkeep/core/internal/buildinfo"
 	"github.com/dbkeep/dbkeep/core/internal/configuration"
+	"github.com/dbkeep/dbkeep/core/internal/engine"
+	"github.com/dbkeep/dbkeep/core/internal/execlog"
+	"github.com/dbkeep/dbkeep/core/internal/executions"
 	"github.com/dbkeep/dbkeep/core/internal/metrics"
 	"github.com/dbkeep/dbkeep/core/internal/pluginhost"
+	"github.com/dbkeep/dbkeep/core/internal/queue"
+	"github.com/dbkeep/dbkeep/core/internal/scheduler"
 	"github.com/dbkeep/dbkeep/core/internal/server"
 	"github.com/dbkeep/dbkeep/webui"
 )
 
 func newServeCmd(g *globals) *cobra.Command {
-	var listen, data string
+	var listen, data, baseURL string
 	var metricsPublic bool
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -49,14 +55,6 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			// Closed last, after the HTTP server and the plugins.
 			defer st.Close()
-			// Runs left "running" by a crash or kill did not finish.
-			interrupted, err := st.Executions().InterruptRunning(ctx)
-			if err != nil {
-				return err
-			}
-			if len(interrupted) > 0 {
-				logger.Warn("executions left running by the previous start marked interrupted", "ids", interrupted)
-			}
 			accounts, err := auth.New(ctx, auth.Options{Store: st, Logger: logger.Named("auth")})
 			if err != nil {
 				return err
@@ -85,6 +83,41 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			logger.Info("plugins loaded", "loaded", len(rep.Loaded), "refused", len(rep.Refused))
 
+			// The backup machinery: the journal records what runs say, the
+			// engine runs them, the queue dispatches them (and first
+			// recovers what a crash left running), the scheduler enqueues
+			// them when due. They stop, in reverse order, before the
+			// plugins and the state close.
+			journal := execlog.New(st.Executions(), logger.Named("journal"))
+			eng, err := engine.New(engine.Options{
+				Store: st, Plugins: h, Journal: journal, Logger: logger.Named("engine"), BaseURL: baseURL,
+			})
+			if err != nil {
+				return err
+			}
+			runs := queue.New(queue.Options{Store: st, Runner: eng, Logger: logger.Named("queue")})
+			sched := scheduler.New(scheduler.Options{Store: st, Enqueuer: runs, Logger: logger.Named("scheduler")})
+			workCtx, stopWork := context.WithCancel(ctx)
+			var work sync.WaitGroup
+			work.Go(func() {
+				if err := runs.Run(workCtx); err != nil && workCtx.Err() == nil {
+					logger.Error("the queue stopped", "error", err)
+				}
+			})
+			work.Go(func() {
+				if err := sched.Run(workCtx); err != nil && workCtx.Err() == nil {
+					logger.Error("the scheduler stopped", "error", err)
+				}
+			})
+			defer func() {
+				stopWork()
+				work.Wait()
+				// What the stopped runs said last is stored before the state closes.
+				if err := journal.Close(); err != nil {
+					logger.Error("storing the last execution logs failed", "error", err)
+				}
+			}()
+
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return fmt.Errorf("listen: %w", err)
@@ -106,6 +139,8 @@ func newServeCmd(g *globals) *cobra.Command {
 					Configuration: configuration.New(configuration.Options{
 						Store: st, Plugins: h, Loaded: rep,
 					}),
+					Executions: executions.New(st, runs, journal),
+					Backups:    st.BackupSets(),
 				}),
 				UI:     webui.FS(),
 				Logger: logger,
@@ -117,10 +152,15 @@ func newServeCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&listen, "listen", envOr(EnvListen, "127.0.0.1:8080"), "address to serve on (env "+EnvListen+")")
 	cmd.Flags().StringVar(&data, "data", envOr(EnvData, "./data"), "state directory, created 0700 (env "+EnvData+")")
+	cmd.Flags().StringVar(&baseURL, "base-url", envOr(EnvBaseURL, ""),
+		"address users reach the web UI at (https://backups.example.com), for links in notifications (env "+EnvBaseURL+")")
 	cmd.Flags().BoolVar(&metricsPublic, "metrics-public", false,
 		"serve /metrics to anyone, not only to holders of metrics:read (env "+EnvMetricsPublic+"=true)")
 	return cmd
 }
+
+// EnvBaseURL is the address of the web UI, for links in notifications.
+const EnvBaseURL = "DBKEEP_BASE_URL"
 
 // EnvMetricsPublic set to "true" serves /metrics without credentials.
 const EnvMetricsPublic = "DBKEEP_METRICS_PUBLIC"
