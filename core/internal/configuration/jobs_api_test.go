@@ -166,6 +166,7 @@ func TestJobValidationNamesFields(t *testing.T) {
 		{"no source", with(ok, "sourceId", nil), "sourceId", "is required"},
 		{"unknown compression", with(ok, "compression", "lz4"), "compression", "must be one of"},
 		{"gzip level out of range", with(with(ok, "compression", "gzip"), "compressionLevel", 12), "compressionLevel", "from 1 to 9 for gzip"},
+		{"brotli level 0 (null is the default)", with(with(ok, "compression", "brotli"), "compressionLevel", 0), "compressionLevel", "from 1 to 11 for brotli"},
 		{"level with none", with(with(ok, "compression", "none"), "compressionLevel", 1), "compressionLevel", "null"},
 		{"unknown profile", with(ok, "encryptionProfileId", 999), "encryptionProfileId", "no encryption profile"},
 		{"unknown channel", with(ok, "notifications", []any{map[string]any{"channelId": 999, "events": []string{"failure"}}}), "notifications[0].channelId", "no notification channel"},

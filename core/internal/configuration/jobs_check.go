@@ -8,17 +8,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dbkeep/dbkeep/core/internal/compress"
 	"github.com/dbkeep/dbkeep/core/internal/store"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 )
-
-// compressionLevels are the levels each algorithm accepts; a job without a
-// level uses the algorithm's default.
-var compressionLevels = map[string][2]int{
-	"zstd":   {1, 22},
-	"gzip":   {1, 9},
-	"brotli": {0, 11},
-}
 
 // maxDatabaseName bounds one listed database name.
 const maxDatabaseName = 255
@@ -62,7 +55,9 @@ func (j *Jobs) check(ctx context.Context, in JobInput) (store.JobInput, error) {
 	if in.Compression != nil {
 		out.Compression = *in.Compression
 	}
-	levels, known := compressionLevels[out.Compression]
+	// The levels each algorithm accepts are package compress's, the code
+	// that applies them; a job without a level uses the algorithm's default.
+	levels, known := compress.Levels(compress.Algorithm(out.Compression))
 	switch {
 	case out.Compression == "none":
 		if in.CompressionLevel != nil {
@@ -70,8 +65,8 @@ func (j *Jobs) check(ctx context.Context, in JobInput) (store.JobInput, error) {
 		}
 	case !known:
 		errs.Add("compression", `must be one of "zstd", "gzip", "brotli", "none"`)
-	case in.CompressionLevel != nil && (*in.CompressionLevel < levels[0] || *in.CompressionLevel > levels[1]):
-		errs.Add("compressionLevel", fmt.Sprintf("must be from %d to %d for %s, or null for its default", levels[0], levels[1], out.Compression))
+	case in.CompressionLevel != nil && (*in.CompressionLevel < levels.Min || *in.CompressionLevel > levels.Max):
+		errs.Add("compressionLevel", fmt.Sprintf("must be from %d to %d for %s, or null for its default (%d)", levels.Min, levels.Max, out.Compression, levels.Default))
 	}
 	out.CompressionLevel = in.CompressionLevel
 
