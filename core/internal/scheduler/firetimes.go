@@ -17,11 +17,6 @@ const MaxNextRuns = 100
 // the latest-fire search starts from, a few hundred for "* * * * *".
 const maxSteps = 2000
 
-// aheadOfWall is how far past the wall clock the latest-fire search starts:
-// more than any zone's DST shift, so a match later on the wall clock whose
-// first occurrence already happened is found.
-const aheadOfWall = 3 * time.Hour
-
 // errNeverFires: the expression names no date that comes (30 February).
 var errNeverFires = errors.New("never fires: no date matches every field")
 
@@ -98,7 +93,13 @@ func (c cron) nextAfter(t time.Time) (time.Time, error) {
 // latestAtOrBefore is the newest fire time at or before t; ok is false when
 // there is none (an expression whose dates are all ahead).
 func (c cron) latestAtOrBefore(t time.Time) (at time.Time, ok bool) {
-	w, incl := c.wall(t).Add(aheadOfWall), true
+	// After falling back, wall times ahead of t's had their first
+	// occurrence already: start as far ahead as the clock was set back.
+	_, now := t.In(c.loc).Zone()
+	_, before := t.Add(-36 * time.Hour).In(c.loc).Zone()
+	_, after := t.Add(36 * time.Hour).In(c.loc).Zone()
+	ahead := time.Duration(max(now, before, after)-now) * time.Second
+	w, incl := c.wall(t).Add(ahead), true
 	for range maxSteps {
 		m, err := gronx.PrevTickBefore(c.expr, w, incl)
 		if err != nil {
