@@ -1,7 +1,8 @@
 // Package metrics is what GET /metrics serves, in Prometheus' text format:
 // HTTP requests by route pattern, method and status with their latency, the
 // plugins' supervision (up, crashes), executions by type and status as the
-// state holds them, and which build this is. Gauges that mirror state are
+// state holds them, per-job runs, last success, duration and stored bytes,
+// the queue length, and which build this is. Gauges that mirror state are
 // collected on each scrape, so they never go stale and need no bookkeeping
 // in the code that changes the state.
 package metrics
@@ -45,6 +46,9 @@ type Executions interface {
 type Options struct {
 	Plugins    Plugins
 	Executions Executions
+	// Jobs gives the per-job figures and the queue length; st.Executions()
+	// is one.
+	Jobs JobStats
 	// ScrapeTimeout bounds the state query of one scrape; default 5s.
 	ScrapeTimeout time.Duration
 	Logger        hclog.Logger
@@ -96,6 +100,9 @@ func New(opts Options) *Metrics {
 	}
 	if opts.Executions != nil {
 		m.reg.MustRegister(executionCollector{src: opts.Executions, timeout: opts.ScrapeTimeout, log: opts.Logger})
+	}
+	if opts.Jobs != nil {
+		m.reg.MustRegister(jobCollector{src: opts.Jobs, timeout: opts.ScrapeTimeout, log: opts.Logger})
 	}
 	return m
 }
