@@ -42,7 +42,9 @@ const CodeAlreadyQueued = "already_queued"
 func (a *API) executionRoutes() []route {
 	return []route{
 		post("/jobs/:id/run", Requires(auth.JobsExecute), a.runJob).
-			describe("Run a backup job now (202; 409 already_queued with the queued execution as data)", noBody{}, executions.Execution{}),
+			describe("Run a backup job now: queue it (even if disabled) and answer the pending execution", noBody{}, executions.Execution{}).
+			accepted().
+			errorData(fiber.StatusConflict, CodeAlreadyQueued, "the job already has a backup pending or running; data is that execution", executions.Execution{}),
 		get("/executions", Requires(auth.JobsRead), a.listExecutions).
 			describe("List executions, newest first", nil, Paged[executions.Execution]{}).
 			withQuery("jobId", "only this job's executions").
@@ -57,9 +59,15 @@ func (a *API) executionRoutes() []route {
 			withQuery("after", "only lines after this line id (default 0)").
 			withQuery("limit", fmt.Sprintf("most lines to return, 1 to %d (default %d)", executions.MaxLogPage, defaultLogPage)),
 		post("/executions/:id/cancel", Requires(auth.JobsExecute), a.cancelExecution).
-			describe("Cancel a pending or running execution (202; 409 when it has finished)", noBody{}, executions.Execution{}),
+			describe("Cancel a pending or running execution (409 when it has finished)", noBody{}, executions.Execution{}).
+			accepted(),
 		get("/executions/:id/events", Requires(auth.JobsRead), a.executionEvents).
-			describe("Follow an execution live: Server-Sent Events log, progress and status (text/event-stream, not the envelope)", nil, nil).
+			describe("Follow an execution live: its stored log, then log, progress and status events until it finishes", nil, nil).
+			eventStream(
+				event("log", "one log line, sent once, oldest first; its id: is the line id, which Last-Event-ID resumes after", executions.LogLine{}),
+				event("progress", "the run's progress as the engine reports it", execlog.Progress{}),
+				event("status", "the execution (sent first, on each change of status or cancel request, and last when it has finished, after which the stream ends)", executions.Execution{}),
+				event("error", "reading the state database failed; the stream ends", map[string]string{"message": ""})).
 			withQuery("after", "replay log lines after this id (the Last-Event-ID header wins)"),
 	}
 }

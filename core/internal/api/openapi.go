@@ -43,14 +43,39 @@ type routeDoc struct {
 	// response is a value of the envelope's data type; nil when the answer
 	// carries only a message.
 	response any
-	// created: the route answers 201 instead of 200.
-	created bool
+	// created: the route answers 201 instead of 200; accepted: 202.
+	created, accepted bool
+	// binary is the media type of a route answering a file (an attachment)
+	// instead of the envelope; "" for envelope routes.
+	binary string
+	// events, when set, make the answer a Server-Sent Events stream of
+	// these events instead of the envelope.
+	events []streamEvent
+	// errors documents error answers whose envelope also carries data.
+	errors []errorBody
 	// query lists query parameters besides limit and offset, which every
 	// paged answer takes.
 	query []queryParam
 }
 
 type queryParam struct{ name, description string }
+
+// streamEvent is one kind of event of a text/event-stream answer: its
+// event: name, what it means, and a value of its data's type (data: is
+// that type's JSON on one line).
+type streamEvent struct {
+	name, description string
+	data              any
+}
+
+// errorBody is an error answer (status, error.code) whose envelope carries
+// data besides the error.
+type errorBody struct {
+	status      int
+	code        string
+	description string
+	data        any
+}
 
 // noBody is the request of a POST, PUT or PATCH route that reads no body,
 // said explicitly so that a forgotten request type is caught by the test.
@@ -70,6 +95,42 @@ func (r route) describe(summary string, request, response any) route {
 // creates marks a route that answers 201 Created.
 func (r route) creates() route {
 	r.doc.created = true
+	return r
+}
+
+// accepted marks a route that answers 202 Accepted: the work is queued or
+// under way, and the envelope's data says where it stands.
+func (r route) accepted() route {
+	r.doc.accepted = true
+	return r
+}
+
+// binary marks a route that answers a file of mediaType as an attachment
+// (Content-Disposition names the file) instead of the envelope; its
+// describe call passes a nil response.
+func (r route) binary(mediaType string) route {
+	r.doc.binary = mediaType
+	return r
+}
+
+// eventStream marks a route that answers Server-Sent Events
+// (text/event-stream) instead of the envelope; events lists every event
+// name it sends with its data's type. Its describe call passes a nil
+// response.
+func (r route) eventStream(events ...streamEvent) route {
+	r.doc.events = append(r.doc.events, events...)
+	return r
+}
+
+// event is one kind of event for eventStream.
+func event(name, description string, data any) streamEvent {
+	return streamEvent{name: name, description: description, data: data}
+}
+
+// errorData documents an error answer of status whose envelope carries,
+// besides error (with error.code code), data of data's type.
+func (r route) errorData(status int, code, description string, data any) route {
+	r.doc.errors = append(r.doc.errors, errorBody{status: status, code: code, description: description, data: data})
 	return r
 }
 
@@ -223,9 +284,78 @@ func (g *schemaGen) operation(r route) (map[string]any, error) {
 			responses["400"] = errRef
 		}
 	}
+	status, ok, err := g.success(d)
+	if err != nil {
+		return nil, err
+	}
+	responses[status] = ok
+	documented := map[int]bool{}
+	for _, e := range d.errors {
+		if e.status < 400 || e.status > 599 {
+			return nil, fmt.Errorf("error answer %d is not an error status", e.status)
+		}
+		if documented[e.status] {
+			return nil, fmt.Errorf("error answer %d documented twice", e.status)
+		}
+		documented[e.status] = true
+		key := fmt.Sprint(e.status)
+		data, err := g.schema(e.data)
+		if err != nil {
+			return nil, err
+		}
+		errSchema, err := g.schema(Error{})
+		if err != nil {
+			return nil, err
+		}
+		// data is optional: the same status may also answer other errors,
+		// which carry none.
+		responses[key] = map[string]any{
+			"description": fmt.Sprintf("error.code %s: %s", e.code, e.description),
+			"content": jsonContent(map[string]any{
+				"type": "object", "required": []string{"success", "error"},
+				"properties": map[string]any{"success": map[string]any{"const": false}, "error": errSchema, "data": data},
+			}),
+		}
+	}
+	op["responses"] = responses
+	return op, nil
+}
+
+// success is the route's successful answer: its status and the response
+// object (the envelope around data, a file, or an event stream).
+func (g *schemaGen) success(d routeDoc) (string, map[string]any, error) {
 	status, description := "200", "OK"
-	if d.created {
+	switch {
+	case d.created && d.accepted:
+		return "", nil, fmt.Errorf("a route answers 201 or 202, not both")
+	case d.created:
 		status, description = "201", "Created"
+	case d.accepted:
+		status, description = "202", "Accepted: queued or under way; data says where it stands"
+	}
+	if (d.binary != "" || d.events != nil) && d.response != nil {
+		return "", nil, fmt.Errorf("a file or event-stream answer has no envelope: describe it with a nil response")
+	}
+	if d.binary != "" && d.events != nil {
+		return "", nil, fmt.Errorf("a route answers a file or an event stream, not both")
+	}
+	switch {
+	case d.binary != "":
+		return status, map[string]any{
+			"description": fmt.Sprintf("%s: a %s file sent as an attachment (not the envelope)", description, d.binary),
+			"headers": map[string]any{
+				fiber.HeaderContentDisposition: map[string]any{
+					"description": `attachment; filename="..." naming the file`,
+					"required":    true,
+					"schema":      map[string]any{"type": "string", "pattern": "^attachment;"},
+				},
+			},
+			"content": map[string]any{d.binary: map[string]any{
+				"schema": map[string]any{"type": "string", "contentMediaType": d.binary},
+			}},
+		}, nil
+	case d.events != nil:
+		return g.eventStreamAnswer(status, description, d.events)
 	}
 	var body map[string]any
 	switch d.response.(type) {
@@ -236,13 +366,59 @@ func (g *schemaGen) operation(r route) (map[string]any, error) {
 	default:
 		s, err := g.schema(d.response)
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		body = envelope(s)
 	}
-	responses[status] = map[string]any{"description": description, "content": jsonContent(body)}
-	op["responses"] = responses
-	return op, nil
+	return status, map[string]any{"description": description, "content": jsonContent(body)}, nil
+}
+
+// MIMEEventStream is the media type of Server-Sent Events.
+const MIMEEventStream = "text/event-stream"
+
+// ExtEvents, on an event stream's media type, maps each event name to the
+// JSON Schema of its data, for clients that decode the events.
+const ExtEvents = "x-dbkeep-events"
+
+// eventStreamAnswer describes a Server-Sent Events answer. OpenAPI 3.1 has
+// no way to type the events, so the body is a string; the description lists
+// each event with its data's shape, and ExtEvents carries their schemas.
+func (g *schemaGen) eventStreamAnswer(status, description string, events []streamEvent) (string, map[string]any, error) {
+	var text strings.Builder
+	fmt.Fprintf(&text, "%s: Server-Sent Events (%s), not the envelope. Each event is `event: <name>` and "+
+		"`data: <JSON on one line>`; lines starting with `:` are heartbeats. Events:", description, MIMEEventStream)
+	schemas := map[string]any{}
+	for _, e := range events {
+		if e.name == "" || strings.ContainsAny(e.name, " \r\n:") {
+			return "", nil, fmt.Errorf("event name %q is not a valid SSE event name", e.name)
+		}
+		if _, dup := schemas[e.name]; dup {
+			return "", nil, fmt.Errorf("event %q listed twice", e.name)
+		}
+		s, err := g.schema(e.data)
+		if err != nil {
+			return "", nil, err
+		}
+		schemas[e.name] = s
+		fmt.Fprintf(&text, "\n- `%s`: %s; data is %s.", e.name, e.description, shapeOf(s))
+	}
+	return status, map[string]any{
+		"description": text.String(),
+		"content": map[string]any{MIMEEventStream: map[string]any{
+			"schema":  map[string]any{"type": "string"},
+			ExtEvents: schemas,
+		}},
+	}, nil
+}
+
+// shapeOf names a schema in prose: its component, or its type.
+func shapeOf(s map[string]any) string {
+	if ref, ok := s["$ref"].(string); ok {
+		name := ref[strings.LastIndexByte(ref, '/')+1:]
+		return "a " + name + " object (#/components/schemas/" + name + ")"
+	}
+	b, _ := json.Marshal(s)
+	return "JSON matching " + string(b)
 }
 
 // envelope is the success envelope around data (nil: a message only).
