@@ -3,11 +3,14 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gofiber/fiber/v3"
+
+	"github.com/dbkeep/dbkeep/core/internal/executions"
 )
 
 // Every route says what it does and, when its method carries a body, what
@@ -153,6 +156,189 @@ func TestOpenAPISchemasFromTypes(t *testing.T) {
 	for name := range doc.Components.Schemas {
 		if strings.ContainsAny(name, "[]/ ") {
 			t.Errorf("component name %q is not a valid OpenAPI name", name)
+		}
+	}
+}
+
+func loadOpenAPI(t *testing.T) *openapi3.T {
+	t.Helper()
+	b, err := OpenAPI(New(Deps{}).routes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(b)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	return doc
+}
+
+func operation(t *testing.T, doc *openapi3.T, method, path string) *openapi3.Operation {
+	t.Helper()
+	item := doc.Paths.Find(path)
+	if item == nil || item.GetOperation(method) == nil {
+		t.Fatalf("%s %s is not in the document", method, path)
+	}
+	return item.GetOperation(method)
+}
+
+// Answers that are not a 200 envelope say so: run and cancel answer 202,
+// run's 409 carries the queued execution, the recovery kit is a zip
+// attachment and the event stream is text/event-stream.
+func TestOpenAPIAnswerKinds(t *testing.T) {
+	doc := loadOpenAPI(t)
+	for _, path := range []string{"/jobs/{id}/run", "/executions/{id}/cancel"} {
+		op := operation(t, doc, "POST", path)
+		if op.Responses.Status(200) != nil || op.Responses.Status(202) == nil {
+			t.Errorf("POST %s documents %v, want 202 and no 200", path, op.Responses.Map())
+			continue
+		}
+		schema := op.Responses.Status(202).Value.Content.Get("application/json").Schema.Value
+		if ref := schema.Properties["data"].Ref; ref != "#/components/schemas/Execution" {
+			t.Errorf("POST %s 202 data is %q, want the Execution", path, ref)
+		}
+	}
+
+	conflict := operation(t, doc, "POST", "/jobs/{id}/run").Responses.Status(409)
+	if conflict == nil {
+		t.Fatal("POST /jobs/{id}/run documents no 409")
+	}
+	if !strings.Contains(*conflict.Value.Description, CodeAlreadyQueued) {
+		t.Errorf("409 description %q does not name %s", *conflict.Value.Description, CodeAlreadyQueued)
+	}
+	body := conflict.Value.Content.Get("application/json").Schema.Value
+	if body.Properties["data"].Ref != "#/components/schemas/Execution" || body.Properties["error"] == nil {
+		t.Errorf("409 body: data %q, error %v", body.Properties["data"].Ref, body.Properties["error"])
+	}
+	// A real already_queued answer and a plain conflict (no data) both fit.
+	for _, answer := range []string{
+		`{"success":false,"data":{"id":3,"type":"backup","status":"pending","trigger":"manual","jobId":1,"jobName":"a","backupSetId":null,"userId":1,"apiKeyId":null,"queuedAt":"2026-01-01T00:00:00Z","startedAt":null,"finishedAt":null,"durationMs":null,"cancelRequested":false,"bytesDone":0,"bytesTotal":0,"stage":"","error":""},"error":{"code":"already_queued","message":"job \"a\" is already queued"}}`,
+		`{"success":false,"error":{"code":"conflict","message":"x"}}`,
+	} {
+		var v any
+		json.Unmarshal([]byte(answer), &v)
+		if err := body.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+			t.Errorf("409 answer %s does not fit: %v", answer, err)
+		}
+	}
+
+	kit := operation(t, doc, "GET", "/encryption-profiles/{id}/recovery-kit").Responses.Status(200)
+	if kit == nil || len(kit.Value.Content) != 1 || kit.Value.Content.Get("application/zip") == nil {
+		t.Fatalf("recovery kit answer: %+v, want application/zip only", kit)
+	}
+	if h := kit.Value.Headers[fiber.HeaderContentDisposition]; h == nil || !h.Value.Required {
+		t.Errorf("recovery kit answer has no required Content-Disposition header")
+	}
+	if s := kit.Value.Content.Get("application/zip").Schema.Value; !s.Type.Is("string") {
+		t.Errorf("recovery kit schema %v, want a string (binary)", s.Type)
+	}
+
+	events := operation(t, doc, "GET", "/executions/{id}/events").Responses.Status(200)
+	if events == nil || len(events.Value.Content) != 1 || events.Value.Content.Get(MIMEEventStream) == nil {
+		t.Fatalf("event stream answer: %+v, want %s only", events, MIMEEventStream)
+	}
+	if s := events.Value.Content.Get(MIMEEventStream).Schema.Value; !s.Type.Is("string") {
+		t.Errorf("event stream schema %v, want a string", s.Type)
+	}
+	for _, want := range []string{"`log`", "LogLine", "`progress`", "Progress", "`status`", "Execution", "`error`"} {
+		if !strings.Contains(*events.Value.Description, want) {
+			t.Errorf("event stream description does not mention %s:\n%s", want, *events.Value.Description)
+		}
+	}
+}
+
+// The generator refuses entries that cannot be described truthfully.
+func TestOpenAPIRejectsContradictoryMarkers(t *testing.T) {
+	h := func(fiber.Ctx) error { return nil }
+	for name, r := range map[string]route{
+		"201 and 202":            post("/x", Public(), h).describe("x", noBody{}, nil).creates().accepted(),
+		"file with envelope":     get("/x", Public(), h).describe("x", nil, Backup{}).binary("application/zip"),
+		"stream with envelope":   get("/x", Public(), h).describe("x", nil, Backup{}).eventStream(event("a", "a", Backup{})),
+		"file and stream":        get("/x", Public(), h).describe("x", nil, nil).binary("application/zip").eventStream(event("a", "a", Backup{})),
+		"event name with colon":  get("/x", Public(), h).describe("x", nil, nil).eventStream(event("a:b", "a", Backup{})),
+		"event listed twice":     get("/x", Public(), h).describe("x", nil, nil).eventStream(event("a", "a", Backup{}), event("a", "b", Backup{})),
+		"error data on a 2xx":    get("/x", Public(), h).describe("x", nil, nil).errorData(200, "c", "d", Backup{}),
+		"error data given twice": get("/x", Public(), h).describe("x", nil, nil).errorData(409, "c", "d", Backup{}).errorData(409, "e", "f", Backup{}),
+	} {
+		if _, err := OpenAPI([]route{r}); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+// Every event a real execution's stream sends is documented, and its data
+// fits the schema the document gives that event.
+func TestEventStreamMatchesDocument(t *testing.T) {
+	doc := loadOpenAPI(t)
+	media := operation(t, doc, "GET", "/executions/{id}/events").Responses.Status(200).Value.Content.Get(MIMEEventStream)
+	raw, err := json.Marshal(media.Extensions[ExtEvents])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var documented map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &documented); err != nil || len(documented) == 0 {
+		t.Fatalf("%s: %s (%v)", ExtEvents, raw, err)
+	}
+	schemas := map[string]*openapi3.Schema{}
+	for name, s := range documented {
+		var ref struct {
+			Ref string `json:"$ref"`
+		}
+		json.Unmarshal(s, &ref)
+		if comp, found := strings.CutPrefix(ref.Ref, "#/components/schemas/"); found {
+			if doc.Components.Schemas[comp] == nil {
+				t.Fatalf("event %s refers to %s, which is not a component", name, ref.Ref)
+			}
+			schemas[name] = doc.Components.Schemas[comp].Value
+			continue
+		}
+		var inline openapi3.Schema
+		if err := json.Unmarshal(s, &inline); err != nil {
+			t.Fatal(err)
+		}
+		schemas[name] = &inline
+	}
+
+	e := newExecEnv(t)
+	var a executions.Execution
+	e.must(e.session, 202, "POST", fmt.Sprintf("/jobs/%d/run", e.jobA), nil, &a)
+	<-e.runner.started
+	resp := e.do(e.session, "GET", fmt.Sprintf("/executions/%d/events", a.ID), nil, nil)
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), MIMEEventStream) {
+		t.Fatalf("events: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	seen := map[string]int{}
+	logs := 0
+	err = readSSE(resp.Body, func(ev sseEvent) bool {
+		seen[ev.event]++
+		s := schemas[ev.event]
+		if s == nil {
+			t.Errorf("the stream sent event %q, which the document does not list", ev.event)
+			return true
+		}
+		var v any
+		if err := json.Unmarshal([]byte(ev.data), &v); err != nil {
+			t.Errorf("event %s data %q is not JSON: %v", ev.event, ev.data, err)
+		} else if err := s.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+			t.Errorf("event %s data %s does not fit its documented schema: %v", ev.event, ev.data, err)
+		}
+		if ev.event == "log" {
+			if logs++; logs == 20 {
+				close(e.runner.release) // the run succeeds; the stream ends
+			}
+		}
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"log", "progress", "status"} {
+		if seen[name] == 0 {
+			t.Errorf("no %s event in the stream (saw %v)", name, seen)
 		}
 	}
 }
