@@ -128,7 +128,7 @@ func newServeCmd(g *globals) *cobra.Command {
 				Plugins: plugins,
 				State:   st,
 				Metrics: metrics.New(metrics.Options{
-					Plugins: plugins, Executions: st.Executions(), Logger: logger.Named("metrics"),
+					Plugins: plugins, Executions: st.Executions(), Jobs: st.Executions(), Logger: logger.Named("metrics"),
 				}),
 				MetricsPublic: metricsPublic,
 				API: api.New(api.Deps{
