@@ -185,7 +185,8 @@ func OpenAPI(routes []route) ([]byte, error) {
 		"info": map[string]any{
 			"title":   "dbkeep API",
 			"version": buildinfo.Version,
-			"description": "Every answer except this document is the envelope {success, message?, data?, error?}. " +
+			"description": "Every answer is the envelope {success, message?, data?, error?}, except this document, " +
+				"file downloads (application/zip) and event streams (" + MIMEEventStream + "), whose operations say so. " +
 				"Sign in with a session cookie (cookie requests that change state also send " + auth.CSRFHeader +
 				") or send an API key as Authorization: Bearer dbk_....",
 		},
