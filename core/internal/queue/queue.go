@@ -73,7 +73,7 @@ func New(opts Options) *Queue {
 		opts.FinishTimeout = 10 * time.Second
 	}
 	return &Queue{
-		st: opts.Store, runner: opts.Runner, log: opts.Logger.Named("queue"),
+		st: opts.Store, runner: opts.Runner, log: opts.Logger,
 		poll: opts.PollInterval, finish: opts.FinishTimeout,
 		wake: make(chan struct{}, 1), running: map[int64]context.CancelCauseFunc{},
 	}
@@ -191,8 +191,9 @@ func (q *Queue) call(ctx context.Context, ex store.Execution) (problem string) {
 	return ""
 }
 
-// settle finishes an execution the Runner left running: failed with the
-// reason, or interrupted when the core is stopping.
+// settle finishes an execution the Runner left running: cancelled or
+// interrupted when it was cancelled or the core is stopping, failed with
+// the reason otherwise.
 func (q *Queue) settle(ctx context.Context, id int64, problem string) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.finish)
 	defer cancel()
@@ -207,9 +208,14 @@ func (q *Queue) settle(ctx context.Context, id int64, problem string) {
 	}
 	status := store.StatusFailed
 	if problem == "" {
-		problem = "internal error: the runner returned without recording a final status"
-		if errors.Is(context.Cause(ctx), ErrShutdown) {
+		// The run stopped; when it was asked to, that is the outcome.
+		switch cause := context.Cause(ctx); {
+		case errors.Is(cause, ErrCancelled):
+			status, problem = store.StatusCancelled, ErrCancelled.Error()
+		case errors.Is(cause, ErrShutdown):
 			status, problem = store.StatusInterrupted, "dbkeep stopped while this ran"
+		default:
+			problem = "internal error: the runner returned without recording a final status"
 		}
 	}
 	if err := q.st.Executions().Finish(fctx, id, status, problem); err != nil && !errors.Is(err, store.ErrNotFound) {

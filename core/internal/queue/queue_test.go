@@ -60,6 +60,8 @@ type call struct {
 	finish chan store.ExecutionStatus
 	// inFlightBefore is how many runs were in progress when this began.
 	inFlightBefore int
+	// leaveOnCancel: the runner returns on cancel without recording.
+	leaveOnCancel bool
 }
 
 // testRunner hands every run to the test and records what the queue must
@@ -70,6 +72,8 @@ type testRunner struct {
 	ended      chan int64
 	cleaned    chan int64
 	cleanupErr error
+	// leaveOnCancel makes every run return on cancel without recording.
+	leaveOnCancel bool
 
 	mu       sync.Mutex
 	inFlight int
@@ -82,7 +86,8 @@ func newRunner(st *store.Store) *testRunner {
 
 func (r *testRunner) Run(ctx context.Context, ex store.Execution) {
 	r.mu.Lock()
-	c := call{ex: ex, ctx: ctx, finish: make(chan store.ExecutionStatus, 1), inFlightBefore: r.inFlight}
+	c := call{ex: ex, ctx: ctx, finish: make(chan store.ExecutionStatus, 1), inFlightBefore: r.inFlight,
+		leaveOnCancel: r.leaveOnCancel}
 	r.inFlight++
 	r.peak = max(r.peak, r.inFlight)
 	r.mu.Unlock()
@@ -105,6 +110,9 @@ func (r *testRunner) Run(ctx context.Context, ex store.Execution) {
 			panic(err)
 		}
 	case <-ctx.Done():
+		if c.leaveOnCancel {
+			return
+		}
 		status := store.StatusCancelled
 		if errors.Is(context.Cause(ctx), ErrShutdown) {
 			status = store.StatusInterrupted
@@ -346,6 +354,30 @@ func TestCancelRunning(t *testing.T) {
 	if got, err := q.Cancel(ctx, ex.ID); err != nil || got.Status != store.StatusCancelled {
 		t.Errorf("second cancel: %s, %v", got.Status, err)
 	}
+}
+
+// A runner that stops on a cancel request without recording the outcome
+// still ends the execution cancelled, not failed.
+func TestCancelledRunLeftRunning(t *testing.T) {
+	st := openStore(t)
+	r := newRunner(st)
+	r.leaveOnCancel = true
+	q := New(Options{Store: st, Runner: r})
+	ex := enqueueVerify(t, q)
+	next := enqueueVerify(t, q)
+	start(t, q)
+	<-r.calls
+	if _, err := q.Cancel(context.Background(), ex.ID); err != nil {
+		t.Fatal(err)
+	}
+	c := <-r.calls // the slot is free only once ex is settled
+	if c.ex.ID != next.ID {
+		t.Fatalf("started %d, want %d", c.ex.ID, next.ID)
+	}
+	if got := status(t, st, ex.ID); got.Status != store.StatusCancelled || got.Error != ErrCancelled.Error() {
+		t.Errorf("ended %s %q, want cancelled", got.Status, got.Error)
+	}
+	c.finish <- store.StatusSuccess
 }
 
 // Executions a crash left running become interrupted and are cleaned up,

@@ -66,7 +66,7 @@ func New(opts Options) *Scheduler {
 	if opts.MaxSleep <= 0 {
 		opts.MaxSleep = 30 * time.Second
 	}
-	return &Scheduler{st: opts.Store, enq: opts.Enqueuer, log: opts.Logger.Named("scheduler"), now: opts.Now,
+	return &Scheduler{st: opts.Store, enq: opts.Enqueuer, log: opts.Logger, now: opts.Now,
 		maxSleep: opts.MaxSleep, notify: make(chan struct{}, 1), problems: map[int64]string{}}
 }
 
