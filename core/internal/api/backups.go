@@ -46,8 +46,8 @@ func (a *API) backupRoutes() []route {
 	return []route{
 		get("/backups", Requires(auth.BackupsRead), a.listBackups).
 			describe("List complete backup sets, newest first", nil, Paged[Backup]{}).
-			withQuery("job", "only the sets of this job id").
-			withQuery("destination", "only the sets on this destination id"),
+			withIDQuery("job", "only the sets of this job id").
+			withIDQuery("destination", "only the sets on this destination id"),
 		get("/backups/:id", Requires(auth.BackupsRead), a.getBackup).describe("Get a backup set with its manifest", nil, Backup{}),
 	}
 }

@@ -47,7 +47,7 @@ func (a *API) executionRoutes() []route {
 			errorData(fiber.StatusConflict, CodeAlreadyQueued, "the job already has a backup pending or running; data is that execution", executions.Execution{}),
 		get("/executions", Requires(auth.JobsRead), a.listExecutions).
 			describe("List executions, newest first", nil, Paged[executions.Execution]{}).
-			withQuery("jobId", "only this job's executions").
+			withIDQuery("jobId", "only this job's executions").
 			withQuery("status", "comma-separated statuses: pending, running, success, partial, failed, cancelled, interrupted").
 			withQuery("type", "backup, restore or verify").
 			withQuery("since", "queued at or after this RFC 3339 time").

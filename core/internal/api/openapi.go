@@ -58,7 +58,11 @@ type routeDoc struct {
 	query []queryParam
 }
 
-type queryParam struct{ name, description string }
+type queryParam struct {
+	name, description string
+	// id: the value is a resource id (a positive integer), not free text.
+	id bool
+}
 
 // streamEvent is one kind of event of a text/event-stream answer: its
 // event: name, what it means, and a value of its data's type (data: is
@@ -136,7 +140,14 @@ func (r route) errorData(status int, code, description string, data any) route {
 
 // withQuery documents a query parameter (a filter) of the route.
 func (r route) withQuery(name, description string) route {
-	r.doc.query = append(r.doc.query, queryParam{name, description})
+	r.doc.query = append(r.doc.query, queryParam{name: name, description: description})
+	return r
+}
+
+// withIDQuery documents a query parameter holding a resource id (a filter
+// such as ?job=3), which the handler refuses unless a positive integer.
+func (r route) withIDQuery(name, description string) route {
+	r.doc.query = append(r.doc.query, queryParam{name: name, description: description, id: true})
 	return r
 }
 
@@ -250,8 +261,11 @@ func (g *schemaGen) operation(r route) (map[string]any, error) {
 				"schema": map[string]any{"type": "integer", "minimum": 0}})
 	}
 	for _, q := range d.query {
-		params = append(params, map[string]any{"name": q.name, "in": "query", "description": q.description,
-			"schema": map[string]any{"type": "string"}})
+		schema := map[string]any{"type": "string"}
+		if q.id {
+			schema = map[string]any{"type": "integer", "minimum": 1}
+		}
+		params = append(params, map[string]any{"name": q.name, "in": "query", "description": q.description, "schema": schema})
 	}
 	if params != nil {
 		op["parameters"] = params

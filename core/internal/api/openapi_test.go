@@ -342,3 +342,20 @@ func TestEventStreamMatchesDocument(t *testing.T) {
 		}
 	}
 }
+
+// Filters by id are documented as ids, so a client validating against the
+// document refuses ?job=abc as the server does.
+func TestOpenAPIIDFilters(t *testing.T) {
+	doc := loadOpenAPI(t)
+	for _, c := range []struct{ path, param string }{{"/backups", "job"}, {"/backups", "destination"}, {"/executions", "jobId"}} {
+		p := operation(t, doc, "GET", c.path).Parameters.GetByInAndName("query", c.param)
+		if p == nil {
+			t.Errorf("GET %s has no ?%s", c.path, c.param)
+			continue
+		}
+		s := p.Schema.Value
+		if !s.Type.Is("integer") || s.Min == nil || *s.Min != 1 {
+			t.Errorf("GET %s ?%s schema: type %v min %v, want an integer of at least 1", c.path, c.param, s.Type, s.Min)
+		}
+	}
+}

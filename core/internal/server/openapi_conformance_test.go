@@ -17,6 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+	"github.com/gofiber/fiber/v3"
 
 	"github.com/dbkeep/dbkeep/core/internal/api"
 	"github.com/dbkeep/dbkeep/core/internal/auth"
@@ -39,7 +40,7 @@ type conformance struct {
 
 func newConformance(t *testing.T, ts *testServer) *conformance {
 	t.Helper()
-	resp, err := ts.srv.App().Test(httptest.NewRequest("GET", api.Prefix+api.OpenAPIPath, nil))
+	resp, err := ts.srv.App().Test(httptest.NewRequest("GET", api.Prefix+api.OpenAPIPath, nil), patient)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +86,10 @@ func (cf *conformance) find(method, path string) (*routers.Route, map[string]str
 	return nil, nil
 }
 
+// patient lets an exchange take longer than Fiber's default second: the
+// first request builds the document, and the suite shares the machine.
+var patient = fiber.TestConfig{Timeout: 30 * time.Second}
+
 // The validator decodes a body by its media type before checking it; the
 // answers that are not JSON are read as the text they are (an event
 // stream) or as bytes (a zip), and their schema is a string.
@@ -98,7 +103,33 @@ func init() {
 // media type; documented headers such as Content-Disposition are checked).
 func (cf *conformance) call(t *testing.T, c *creds, method, pathAndQuery string, body any, want int) ([]byte, http.Header) {
 	t.Helper()
-	resp := cf.ts.do(c, method, pathAndQuery, body)
+	var reqBody []byte
+	if body != nil {
+		reqBody, _ = json.Marshal(body)
+	}
+	request := func() *http.Request {
+		req := httptest.NewRequest(method, api.Prefix+pathAndQuery, bytes.NewReader(reqBody))
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		return req
+	}
+	sent := request()
+	if c != nil {
+		if c.key != "" {
+			sent.Header.Set("Authorization", "Bearer "+c.key)
+		}
+		if c.cookie != nil {
+			sent.AddCookie(c.cookie)
+		}
+		if c.csrf != "" {
+			sent.Header.Set(auth.CSRFHeader, c.csrf)
+		}
+	}
+	resp, err := cf.ts.srv.App().Test(sent, patient)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, pathAndQuery, err)
+	}
 	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil {
@@ -113,14 +144,9 @@ func (cf *conformance) call(t *testing.T, c *creds, method, pathAndQuery string,
 	if route == nil {
 		t.Fatalf("%s %s: no operation in the document", method, path)
 	}
-	var reqBody []byte
-	if body != nil {
-		reqBody, _ = json.Marshal(body)
-	}
-	req := httptest.NewRequest(method, api.Prefix+pathAndQuery, bytes.NewReader(reqBody))
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	// The document is checked against the request as the client wrote it,
+	// credentials aside (the validator does not authenticate).
+	req := request()
 	ctx := context.Background()
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
 		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}

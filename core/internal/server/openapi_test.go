@@ -15,7 +15,7 @@ import (
 // access as the route's name, and no operation lacks a route.
 func TestOpenAPIMatchesRouteTable(t *testing.T) {
 	ts := newTestServer(t)
-	resp, err := ts.srv.App().Test(httptest.NewRequest("GET", api.Prefix+api.OpenAPIPath, nil))
+	resp, err := ts.srv.App().Test(httptest.NewRequest("GET", api.Prefix+api.OpenAPIPath, nil), patient)
 	if err != nil {
 		t.Fatal(err)
 	}
