@@ -138,6 +138,8 @@ func newServeCmd(g *globals) *cobra.Command {
 					Logger:   logger.Named("api"),
 					Configuration: configuration.New(configuration.Options{
 						Store: st, Plugins: h, Loaded: rep,
+						JobsChanged:     sched.Notify,
+						SettingsChanged: func() { sched.Notify(); runs.Wake() },
 					}),
 					Executions: executions.New(st, runs, journal),
 					Backups:    st.BackupSets(),

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/dbkeep/dbkeep/core/internal/scheduler"
 	"github.com/dbkeep/dbkeep/core/internal/store"
 )
 
@@ -138,6 +139,7 @@ func (j *Jobs) Create(ctx context.Context, in JobInput) (Job, error) {
 	if err != nil {
 		return Job{}, nameTaken(err, "job")
 	}
+	j.s.jobsChanged()
 	return j.viewNow(ctx, job)
 }
 
@@ -154,6 +156,7 @@ func (j *Jobs) Update(ctx context.Context, id int64, in JobInput) (Job, error) {
 	if err != nil {
 		return Job{}, nameTaken(err, "job")
 	}
+	j.s.jobsChanged()
 	return j.viewNow(ctx, job)
 }
 
@@ -163,7 +166,11 @@ func (j *Jobs) Delete(ctx context.Context, id int64) (Job, error) {
 	if err != nil {
 		return Job{}, err
 	}
-	return job, j.s.st.Jobs().Delete(ctx, id)
+	if err := j.s.st.Jobs().Delete(ctx, id); err != nil {
+		return Job{}, err
+	}
+	j.s.jobsChanged()
+	return job, nil
 }
 
 func (j *Jobs) viewNow(ctx context.Context, job store.Job) (Job, error) {
@@ -218,8 +225,10 @@ func (j *Jobs) view(job store.Job, defaultTZ string) Job {
 		v.Notifications[i] = JobNotification{ChannelID: n.ChannelID, Events: events}
 	}
 	if job.Enabled && job.Schedule != "" {
-		if next, err := NextRun(job.Schedule, v.EffectiveTimezone, j.s.now()); err == nil {
-			v.NextRunAt = &next
+		// The scheduler's own computation, so that what is shown is what
+		// will fire, DST rules included.
+		if next, err := scheduler.NextRuns(job.Schedule, v.EffectiveTimezone, j.s.now(), 1); err == nil {
+			v.NextRunAt = &next[0]
 		}
 	}
 	return v

@@ -1,7 +1,6 @@
 package configuration
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -27,18 +26,4 @@ func checkSchedule(expr string) string {
 		return "never fires: no date matches every field"
 	}
 	return ""
-}
-
-// NextRun is when expr fires next after now, read in the IANA zone tz, in
-// UTC.
-func NextRun(expr, tz string, now time.Time) (time.Time, error) {
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("time zone %q: %w", tz, err)
-	}
-	next, err := gronx.NextTickAfter(strings.TrimSpace(expr), now.In(loc), false)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("schedule %q: %w", expr, err)
-	}
-	return next.UTC(), nil
 }

@@ -37,6 +37,11 @@ type Options struct {
 	ProbeTimeout time.Duration
 	// Now is the clock for next-run times; nil means time.Now.
 	Now func() time.Time
+	// JobsChanged and SettingsChanged, when set, are called after a job or
+	// the settings were changed, so that the scheduler and the queue act on
+	// the change now rather than at their next look.
+	JobsChanged     func()
+	SettingsChanged func()
 }
 
 // Service is the configuration API's business layer. Its parts are safe for
@@ -47,11 +52,14 @@ type Service struct {
 	loaded       pluginhost.LoadReport
 	probeTimeout time.Duration
 	now          func() time.Time
+	onJobs       func()
+	onSettings   func()
 }
 
 // New builds the service.
 func New(opts Options) *Service {
-	s := &Service{st: opts.Store, plugins: opts.Plugins, loaded: opts.Loaded, probeTimeout: opts.ProbeTimeout, now: opts.Now}
+	s := &Service{st: opts.Store, plugins: opts.Plugins, loaded: opts.Loaded, probeTimeout: opts.ProbeTimeout, now: opts.Now,
+		onJobs: opts.JobsChanged, onSettings: opts.SettingsChanged}
 	if s.probeTimeout <= 0 {
 		s.probeTimeout = 30 * time.Second
 	}
@@ -96,4 +104,16 @@ func (s *Service) loadedSchema(id string) (spec.Schema, bool) {
 		}
 	}
 	return spec.Schema{}, false
+}
+
+func (s *Service) jobsChanged() {
+	if s.onJobs != nil {
+		s.onJobs()
+	}
+}
+
+func (s *Service) settingsChanged() {
+	if s.onSettings != nil {
+		s.onSettings()
+	}
 }

@@ -101,6 +101,7 @@ func (st *Settings) Update(ctx context.Context, in SettingsInput) (SettingsView,
 			return SettingsView{}, err
 		}
 	}
+	st.s.settingsChanged()
 	return st.Get(ctx)
 }
 
