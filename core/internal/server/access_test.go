@@ -112,7 +112,7 @@ func (ts *testServer) do(c *creds, method, path string, body any) *http.Response
 			req.Header.Set(auth.CSRFHeader, c.csrf)
 		}
 	}
-	resp, err := ts.srv.App().Test(req)
+	resp, err := ts.srv.App().Test(req, patient)
 	if err != nil {
 		ts.t.Fatal(err)
 	}

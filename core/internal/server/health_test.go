@@ -30,7 +30,7 @@ func TestHealthReportsState(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := New(Options{Version: "1.0.0", State: tt.state})
-			resp, err := srv.App().Test(httptest.NewRequest("GET", "/healthz", nil))
+			resp, err := srv.App().Test(httptest.NewRequest("GET", "/healthz", nil), patient)
 			if err != nil {
 				t.Fatal(err)
 			}

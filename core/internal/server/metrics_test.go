@@ -28,7 +28,7 @@ func getMetrics(t *testing.T, s *Server, c *creds) (int, string) {
 	if c != nil && c.cookie != nil {
 		req.AddCookie(c.cookie)
 	}
-	resp, err := s.App().Test(req)
+	resp, err := s.App().Test(req, patient)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/gofiber/fiber/v3"
 
 	"github.com/dbkeep/dbkeep/core/internal/api"
 	"github.com/dbkeep/dbkeep/core/internal/auth"
@@ -86,9 +85,6 @@ func (cf *conformance) find(method, path string) (*routers.Route, map[string]str
 	return nil, nil
 }
 
-// patient lets an exchange take longer than Fiber's default second: the
-// first request builds the document, and the suite shares the machine.
-var patient = fiber.TestConfig{Timeout: 30 * time.Second}
 
 // The validator decodes a body by its media type before checking it; the
 // answers that are not JSON are read as the text they are (an event
