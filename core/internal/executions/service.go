@@ -155,7 +155,7 @@ type Filter struct {
 
 // List returns one page of runs, newest first, and how many match.
 func (s *Service) List(ctx context.Context, f Filter, p store.Page) ([]Execution, int, error) {
-	list, total, err := s.runs.Search(ctx, store.ExecutionSearch{JobID: f.JobID, Statuses: f.Statuses, Type: f.Type,
+	list, total, err := s.runs.List(ctx, store.ExecutionFilter{JobID: f.JobID, Statuses: f.Statuses, Type: f.Type,
 		Since: f.Since, Until: f.Until}, p)
 	if err != nil {
 		return nil, 0, err

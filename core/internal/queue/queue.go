@@ -262,7 +262,7 @@ func (q *Queue) Enqueue(ctx context.Context, in store.NewExecution) (store.Execu
 // active returns the pending or running backup of job, if it has one.
 func (q *Queue) active(ctx context.Context, job int64) (store.Execution, bool) {
 	for _, st := range []store.ExecutionStatus{store.StatusPending, store.StatusRunning} {
-		list, _, err := q.st.Executions().List(ctx, store.ExecutionFilter{JobID: &job, Status: st}, store.Page{Limit: 10})
+		list, _, err := q.st.Executions().List(ctx, store.ExecutionFilter{JobID: &job, Statuses: []store.ExecutionStatus{st}}, store.Page{Limit: 10})
 		if err != nil {
 			q.log.Warn("looking up the active execution of a job failed", "job", job, "error", err)
 			return store.Execution{}, false
@@ -300,7 +300,7 @@ func (q *Queue) Cancel(ctx context.Context, id int64) (store.Execution, error) {
 
 // Length returns how many executions are pending, for metrics.
 func (q *Queue) Length(ctx context.Context) (int, error) {
-	_, n, err := q.st.Executions().List(ctx, store.ExecutionFilter{Status: store.StatusPending}, store.Page{Limit: 1})
+	_, n, err := q.st.Executions().List(ctx, store.ExecutionFilter{Statuses: []store.ExecutionStatus{store.StatusPending}}, store.Page{Limit: 1})
 	if err != nil {
 		return 0, fmt.Errorf("queue length: %w", err)
 	}

@@ -103,9 +103,9 @@ func TestSearchExecutions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := func(f ExecutionSearch, p Page) ([]int64, int) {
+	ids := func(f ExecutionFilter, p Page) ([]int64, int) {
 		t.Helper()
-		got, total, err := ex.Search(ctx, f, p)
+		got, total, err := ex.List(ctx, f, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +115,7 @@ func TestSearchExecutions(t *testing.T) {
 		}
 		return out, total
 	}
-	check := func(name string, f ExecutionSearch, p Page, want []int64, wantTotal int) {
+	check := func(name string, f ExecutionFilter, p Page, want []int64, wantTotal int) {
 		t.Helper()
 		got, total := ids(f, p)
 		if total != wantTotal || len(got) != len(want) {
@@ -127,13 +127,13 @@ func TestSearchExecutions(t *testing.T) {
 			}
 		}
 	}
-	check("all, newest first", ExecutionSearch{}, Page{}, []int64{v.ID, a2.ID, b1.ID, a1.ID}, 4)
-	check("job A", ExecutionSearch{JobID: &jobA}, Page{}, []int64{v.ID, a2.ID, a1.ID}, 3)
-	check("pending or cancelled", ExecutionSearch{Statuses: []ExecutionStatus{StatusCancelled, StatusPending}}, Page{}, []int64{v.ID, a2.ID, b1.ID, a1.ID}, 4)
-	check("cancelled", ExecutionSearch{Statuses: []ExecutionStatus{StatusCancelled}}, Page{}, []int64{a1.ID}, 1)
-	check("verify", ExecutionSearch{Type: TypeVerify}, Page{}, []int64{v.ID}, 1)
-	check("since b1", ExecutionSearch{Since: b1.QueuedAt}, Page{}, []int64{v.ID, a2.ID, b1.ID}, 3)
-	check("until b1 (exclusive)", ExecutionSearch{Until: b1.QueuedAt}, Page{}, []int64{a1.ID}, 1)
-	check("window", ExecutionSearch{Since: b1.QueuedAt, Until: v.QueuedAt.Add(-time.Millisecond)}, Page{}, []int64{a2.ID, b1.ID}, 2)
-	check("page 2 of 2", ExecutionSearch{}, Page{Limit: 2, Offset: 2}, []int64{b1.ID, a1.ID}, 4)
+	check("all, newest first", ExecutionFilter{}, Page{}, []int64{v.ID, a2.ID, b1.ID, a1.ID}, 4)
+	check("job A", ExecutionFilter{JobID: &jobA}, Page{}, []int64{v.ID, a2.ID, a1.ID}, 3)
+	check("pending or cancelled", ExecutionFilter{Statuses: []ExecutionStatus{StatusCancelled, StatusPending}}, Page{}, []int64{v.ID, a2.ID, b1.ID, a1.ID}, 4)
+	check("cancelled", ExecutionFilter{Statuses: []ExecutionStatus{StatusCancelled}}, Page{}, []int64{a1.ID}, 1)
+	check("verify", ExecutionFilter{Type: TypeVerify}, Page{}, []int64{v.ID}, 1)
+	check("since b1", ExecutionFilter{Since: b1.QueuedAt}, Page{}, []int64{v.ID, a2.ID, b1.ID}, 3)
+	check("until b1 (exclusive)", ExecutionFilter{Until: b1.QueuedAt}, Page{}, []int64{a1.ID}, 1)
+	check("window", ExecutionFilter{Since: b1.QueuedAt, Until: v.QueuedAt.Add(-time.Millisecond)}, Page{}, []int64{a2.ID, b1.ID}, 2)
+	check("page 2 of 2", ExecutionFilter{}, Page{Limit: 2, Offset: 2}, []int64{b1.ID, a1.ID}, 4)
 }

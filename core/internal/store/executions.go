@@ -162,44 +162,6 @@ func (e *Executions) Get(ctx context.Context, id int64) (Execution, error) {
 	return row.execution()
 }
 
-// ExecutionFilter narrows List; zero fields match everything.
-type ExecutionFilter struct {
-	JobID  *int64
-	Status ExecutionStatus
-}
-
-// List returns one page of runs, newest first, and how many match.
-func (e *Executions) List(ctx context.Context, f ExecutionFilter, p Page) ([]Execution, int, error) {
-	p = p.normalized()
-	where, args := "WHERE 1 = 1", []any{}
-	if f.JobID != nil {
-		where += " AND job_id = ?"
-		args = append(args, *f.JobID)
-	}
-	if f.Status != "" {
-		where += " AND status = ?"
-		args = append(args, f.Status)
-	}
-	var total int
-	if err := e.s.r.GetContext(ctx, &total, "SELECT count(*) FROM executions "+where, args...); err != nil {
-		return nil, 0, fmt.Errorf("list executions: %w", err)
-	}
-	var rows []executionRow
-	if err := e.s.r.SelectContext(ctx, &rows, "SELECT "+executionColumns+" FROM executions "+where+
-		" ORDER BY queued_at DESC, id DESC LIMIT ? OFFSET ?", append(args, p.Limit, p.Offset)...); err != nil {
-		return nil, 0, fmt.Errorf("list executions: %w", err)
-	}
-	out := make([]Execution, 0, len(rows))
-	for _, r := range rows {
-		ex, err := r.execution()
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, ex)
-	}
-	return out, total, nil
-}
-
 // ClaimNext starts the oldest pending run, unless maxRunning runs are
 // running already; ok is false when nothing was claimed. The check and the
 // claim are one transaction, so concurrent callers never exceed maxRunning

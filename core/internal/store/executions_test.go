@@ -115,7 +115,7 @@ func TestExecutionQueue(t *testing.T) {
 	if err != nil || total != 2 || list[0].Status != StatusPending || list[1].ID != first.ID {
 		t.Errorf("List by job: %d %+v %v", total, list, err)
 	}
-	running, total, err := ex.List(ctx, ExecutionFilter{Status: StatusRunning}, Page{})
+	running, total, err := ex.List(ctx, ExecutionFilter{Statuses: []ExecutionStatus{StatusRunning}}, Page{})
 	if err != nil || total != 2 || len(running) != 2 {
 		t.Errorf("List running: %d %v", total, err)
 	}

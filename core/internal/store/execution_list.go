@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// ExecutionSearch narrows Search; zero fields match everything.
-type ExecutionSearch struct {
+// ExecutionFilter narrows List; zero fields match everything.
+type ExecutionFilter struct {
 	JobID *int64
 	// Statuses matches any of them.
 	Statuses []ExecutionStatus
@@ -17,9 +17,9 @@ type ExecutionSearch struct {
 	Since, Until time.Time
 }
 
-// Search returns one page of runs matching f, newest first (by queue time,
+// List returns one page of runs matching f, newest first (by queue time,
 // then id), and how many match in all.
-func (e *Executions) Search(ctx context.Context, f ExecutionSearch, p Page) ([]Execution, int, error) {
+func (e *Executions) List(ctx context.Context, f ExecutionFilter, p Page) ([]Execution, int, error) {
 	p = p.normalized()
 	var conds []string
 	var args []any
@@ -52,12 +52,12 @@ func (e *Executions) Search(ctx context.Context, f ExecutionSearch, p Page) ([]E
 	}
 	var total int
 	if err := e.s.r.GetContext(ctx, &total, "SELECT count(*) FROM executions"+where, args...); err != nil {
-		return nil, 0, fmt.Errorf("search executions: %w", err)
+		return nil, 0, fmt.Errorf("list executions: %w", err)
 	}
 	var rows []executionRow
 	if err := e.s.r.SelectContext(ctx, &rows, "SELECT "+executionColumns+" FROM executions"+where+
 		" ORDER BY queued_at DESC, id DESC LIMIT ? OFFSET ?", append(args, p.Limit, p.Offset)...); err != nil {
-		return nil, 0, fmt.Errorf("search executions: %w", err)
+		return nil, 0, fmt.Errorf("list executions: %w", err)
 	}
 	out := make([]Execution, 0, len(rows))
 	for _, r := range rows {
