@@ -27,6 +27,7 @@ var pluginPackages = map[string]string{
 	"dbkeep-database-sqlite":      "plugins/database/sqlite",
 	"dbkeep-database-postgres":    "plugins/database/postgres",
 	"dbkeep-storage-local":        "plugins/storage/local",
+	"dbkeep-storage-s3":           "plugins/storage/s3",
 	"dbkeep-notification-webhook": "plugins/notification/webhook",
 }
 
