@@ -156,11 +156,12 @@ func (c *core) killPlugin(exe string) int {
 	return pid
 }
 
-// startTinyDisk runs `dbkeep serve` as start does, but in a mount namespace
-// of its own in which dir is a tmpfs of size (e.g. "2m"): a small disk that
-// only the core and its plugins see, and the host never does. The test
-// reads it through /proc/<pid>/root (see inCore).
-func (c *core) startTinyDisk(dir, size string) {
+// startWithDisk runs `dbkeep serve` as start does, but in a mount namespace
+// of its own in which dir is a tmpfs mounted with options ("size=2m" for a
+// small disk, "size=1m,ro" for a read-only one) that only the core and its
+// plugins see, and the host never does. The test reads it through
+// /proc/<pid>/root (see inCore).
+func (c *core) startWithDisk(dir, options string) {
 	c.t.Helper()
 	if err := tinyDiskPossible(); err != nil {
 		// Not a skip: the scenario is part of what the brief asks to check.
@@ -171,8 +172,8 @@ func (c *core) startTinyDisk(dir, size string) {
 	}
 	c.log = &syncBuffer{}
 	// unshare and sh exec in turn: the pid started is the core's own.
-	script := `mount -t tmpfs -o size="$1" tmpfs "$2" && shift 2 && exec "$@"`
-	c.cmd = exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", size, dir,
+	script := `mount -t tmpfs -o "$1" tmpfs "$2" && shift 2 && exec "$@"`
+	c.cmd = exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", options, dir,
 		c.bin, "--config", c.config, "--log-level", "debug", "serve", "--data", c.data, "--listen", c.addr)
 	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -203,7 +204,7 @@ func (c *core) startTinyDisk(dir, size string) {
 }
 
 // tinyDiskPossible checks that a tmpfs can be mounted in a private mount
-// namespace, as startTinyDisk does.
+// namespace, as startWithDisk does.
 func tinyDiskPossible() error {
 	dir, err := os.MkdirTemp("", "dbkeep-e2e-probe-")
 	if err != nil {
