@@ -5,11 +5,13 @@
 // prefix ‖ counter ‖ last-chunk flag (the STREAM construction), the header
 // being the associated data of every chunk.
 //
-// Every chunk is stored at the same size (the last one padded), so that a
-// cut object is told from an altered one by its length alone. Each way an
-// object can be wrong fails with its own error: ErrNotDBK1,
-// ErrUnsupportedVersion, ErrWrongKey, ErrTruncated, ErrReordered,
-// ErrCorrupt. Test them with errors.Is.
+// Every chunk is stored at the same size (the last one padded), and the
+// last one is sealed as such, so that a streaming reader tells a cut object
+// from an altered one without knowing its length. Each way an object can be
+// wrong fails with its own error: ErrNotDBK1,
+// ErrUnsupportedVersion, ErrWrongKey, ErrTruncated, ErrTrailingData,
+// ErrReordered, ErrCorrupt. Test them with errors.Is. docs/format.md
+// "Decrypting" gives the order of the checks, which decides the error.
 package dbk1
 
 import "errors"
@@ -33,19 +35,25 @@ const TagSize = 16
 // Errors, one per way an object can be wrong. Every error the reader
 // returns wraps exactly one of them (or an error of the underlying reader).
 var (
-	// ErrNotDBK1: the bytes do not start with the DBK1 magic.
+	// ErrNotDBK1: the bytes present among the first four are not "DBK1".
 	ErrNotDBK1 = errors.New("dbk1: not a DBK1 object")
-	// ErrUnsupportedVersion: a DBK1 version this dbkeep does not read.
+	// ErrUnsupportedVersion: the version byte is not 1; nothing after it is
+	// read or checked.
 	ErrUnsupportedVersion = errors.New("dbk1: unsupported DBK1 version")
 	// ErrWrongKey: the object was encrypted under another key; found from
 	// the header before any chunk is tried.
 	ErrWrongKey = errors.New("dbk1: wrong key")
 	// ErrTruncated: the object ends early (in the header, in a chunk, or
-	// after a chunk that is not the final one).
+	// after a chunk that opens only as a non-final one).
 	ErrTruncated = errors.New("dbk1: object is truncated")
+	// ErrTrailingData: the final chunk authenticates at its own position,
+	// but bytes follow it: the object was extended. The data is whole, the
+	// object is not as written.
+	ErrTrailingData = errors.New("dbk1: data follows the final chunk")
 	// ErrReordered: a chunk authenticates, but at another position: chunks
 	// were moved, duplicated or dropped.
 	ErrReordered = errors.New("dbk1: chunks are out of order")
-	// ErrCorrupt: bytes were altered (a header field, a chunk, a tag).
+	// ErrCorrupt: bytes were altered (a header field, a chunk, a tag), or
+	// an authentic-looking chunk breaks a rule of the format.
 	ErrCorrupt = errors.New("dbk1: object is corrupt")
 )

@@ -2,9 +2,11 @@ package dbk1_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"testing"
+	"testing/iotest"
 
 	"github.com/dbkeep/dbkeep/core/internal/dbk1"
 )
@@ -100,11 +102,53 @@ func TestWrongKey(t *testing.T) {
 	}
 }
 
-func TestNotDBK1(t *testing.T) {
-	for _, in := range [][]byte{[]byte("PK\x03\x04 a zip file, not ours"), []byte("x"), bytes.Repeat([]byte{0}, 200)} {
-		if _, err := open(testKey(1), in); !errors.Is(err, dbk1.ErrNotDBK1) {
-			t.Errorf("%q: %v, want ErrNotDBK1", in[:min(len(in), 8)], err)
+// TestHeaderOrder: the header's checks run in the document's order, and
+// the first that fails decides the error.
+func TestHeaderOrder(t *testing.T) {
+	key := testKey(1)
+	stored := seal(t, key, pattern[:50], 16)
+	header := stored[:dbk1.HeaderSize]
+	with := func(off int, b ...byte) []byte {
+		c := bytes.Clone(stored)
+		copy(c[off:], b)
+		return c
+	}
+	fixed := func(b []byte) []byte { return dbk1.FixChecksum(b) }
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		want error
+	}{
+		{"empty", nil, dbk1.ErrTruncated},
+		{"one byte, not D", []byte("x"), dbk1.ErrNotDBK1},
+		{"DBK", []byte("DBK"), dbk1.ErrTruncated},
+		{"DBK1 alone", []byte("DBK1"), dbk1.ErrTruncated},
+		{"zip", []byte("PK\x03\x04 a zip file, not ours"), dbk1.ErrNotDBK1},
+		{"zeros", bytes.Repeat([]byte{0}, 200), dbk1.ErrNotDBK1},
+		{"magic DBK2, valid otherwise", with(3, '2'), dbk1.ErrNotDBK1},
+		{"version 2, bad checksum", with(4, 2), dbk1.ErrUnsupportedVersion},
+		{"version 2, own checksum", fixed(with(4, 2)), dbk1.ErrUnsupportedVersion},
+		{"version 0, 5 bytes", []byte("DBK1\x00"), dbk1.ErrUnsupportedVersion},
+		{"version 1, header cut", header[:50], dbk1.ErrTruncated},
+		{"checksum", with(90, header[90]^1), dbk1.ErrCorrupt},
+		{"chunkSize 0", fixed(with(5, 0, 0, 0, 0)), dbk1.ErrCorrupt},
+		{"chunkSize 15", fixed(with(5, 0, 0, 0, 15)), dbk1.ErrCorrupt},
+		{"chunkSize 4 MiB + 1", fixed(with(5, 0, 0x40, 0, 1)), dbk1.ErrCorrupt},
+		// A range check comes before the key id: the header is wrong
+		// whatever the key.
+		{"chunkSize 8 and another key id", fixed(with(5, 0, 0, 0, 8, 0xee)), dbk1.ErrCorrupt},
+		{"key id", fixed(with(9, header[9]^1)), dbk1.ErrWrongKey},
+		{"key check", fixed(with(60, header[60]^1)), dbk1.ErrCorrupt},
+	} {
+		if _, err := open(key, tc.in); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
+	}
+	// Another version is refused from its first five bytes: nothing after
+	// them is read.
+	failing := io.MultiReader(bytes.NewReader([]byte("DBK1\x02")), iotest.ErrReader(errors.New("read past the version")))
+	if _, err := dbk1.NewReader(failing, key); !errors.Is(err, dbk1.ErrUnsupportedVersion) {
+		t.Errorf("version 2 then a failing read: %v", err)
 	}
 }
 
@@ -126,7 +170,8 @@ func TestTruncated(t *testing.T) {
 }
 
 // TestFlippedBit: every single bit flipped anywhere (header, any chunk,
-// any tag) is ErrCorrupt, and no byte of an altered chunk is returned.
+// any tag) is ErrCorrupt, except in the magic (ErrNotDBK1) and the version
+// byte (ErrUnsupportedVersion), and no byte of an altered chunk is returned.
 func TestFlippedBit(t *testing.T) {
 	key := testKey(4)
 	plain := pattern[:40]
@@ -136,8 +181,15 @@ func TestFlippedBit(t *testing.T) {
 			bad := bytes.Clone(stored)
 			bad[i] ^= 1 << bit
 			got, err := open(key, bad)
-			if !errors.Is(err, dbk1.ErrCorrupt) {
-				t.Fatalf("bit %d of byte %d flipped: %v, want ErrCorrupt", bit, i, err)
+			want := dbk1.ErrCorrupt
+			switch {
+			case i < 4:
+				want = dbk1.ErrNotDBK1
+			case i == 4:
+				want = dbk1.ErrUnsupportedVersion
+			}
+			if !errors.Is(err, want) {
+				t.Fatalf("bit %d of byte %d flipped: %v, want %v", bit, i, err, want)
 			}
 			if chunkStart := dbk1.HeaderSize + (i-dbk1.HeaderSize)/32*32; len(got) > 0 && (i < dbk1.HeaderSize || len(got) > (chunkStart-dbk1.HeaderSize)/32*16) {
 				t.Fatalf("bit %d of byte %d flipped: %d bytes returned, including unauthenticated ones", bit, i, len(got))
@@ -183,7 +235,9 @@ func TestReordered(t *testing.T) {
 		"duplicated":        {[]int{0, 1, 1, 2, 3, 4, 5}, dbk1.ErrReordered},
 		"dropped":           {[]int{0, 1, 3, 4, 5}, dbk1.ErrReordered},
 		"final moved":       {[]int{0, 1, 2, 3, 5, 4}, dbk1.ErrReordered},
-		"final repeated":    {[]int{0, 1, 2, 3, 4, 5, 5}, dbk1.ErrReordered},
+		"final repeated":    {[]int{0, 1, 2, 3, 4, 5, 5}, dbk1.ErrTrailingData},
+		"chunk 0 appended":  {[]int{0, 1, 2, 3, 4, 5, 0}, dbk1.ErrTrailingData},
+		"final moved, more": {[]int{0, 1, 2, 3, 5, 4, 5}, dbk1.ErrReordered},
 		"first moved far":   {[]int{1, 2, 3, 4, 0, 5}, dbk1.ErrReordered},
 		"final dropped":     {[]int{0, 1, 2, 3, 4}, dbk1.ErrTruncated},
 		"only the last two": {[]int{4, 5}, dbk1.ErrReordered},
@@ -203,6 +257,42 @@ func TestReordered(t *testing.T) {
 	spliced := append(bytes.Clone(stored[:dbk1.HeaderSize+cs]), other[dbk1.HeaderSize+cs:]...)
 	if _, err := open(key, spliced); !errors.Is(err, dbk1.ErrCorrupt) {
 		t.Errorf("spliced from another object: %v", err)
+	}
+}
+
+// TestExtended: bytes after an authentic final chunk are ErrTrailingData,
+// however many (the reader cannot know the object's size), and the final
+// chunk's data is not returned. A rewritten chunkSize (checksum fixed) is
+// caught by the chunks, which authenticate the header: ErrCorrupt, or
+// ErrTruncated when not even one chunk of the new size is left.
+func TestExtended(t *testing.T) {
+	key := testKey(7)
+	plain := pattern[:16*2+5]
+	stored := seal(t, key, plain, 16) // chunks 0, 1 full; 2 final
+	for name, extra := range map[string][]byte{
+		"one byte":          {0},
+		"a chunk's size":    bytes.Repeat([]byte{0xa5}, 32),
+		"a copy of its end": stored[len(stored)-32:],
+		"33 bytes":          bytes.Repeat([]byte{1}, 33),
+	} {
+		got, err := open(key, append(bytes.Clone(stored), extra...))
+		if !errors.Is(err, dbk1.ErrTrailingData) {
+			t.Errorf("%s appended: %v, want ErrTrailingData", name, err)
+		}
+		if !bytes.Equal(got, plain[:32]) {
+			t.Errorf("%s appended: returned %d bytes, want the 32 of the full chunks only", name, len(got))
+		}
+	}
+	for _, tc := range []struct {
+		chunk uint32
+		want  error
+	}{{17, dbk1.ErrCorrupt}, {32, dbk1.ErrCorrupt}, {48, dbk1.ErrCorrupt}, {80, dbk1.ErrCorrupt}, {81, dbk1.ErrTruncated}, {dbk1.MaxChunkSize, dbk1.ErrTruncated}} {
+		bad := bytes.Clone(stored)
+		binary.BigEndian.PutUint32(bad[5:], tc.chunk)
+		got, err := open(key, dbk1.FixChecksum(bad))
+		if !errors.Is(err, tc.want) || len(got) != 0 {
+			t.Errorf("chunkSize rewritten to %d: %d bytes, %v; want %v and nothing", tc.chunk, len(got), err, tc.want)
+		}
 	}
 }
 

@@ -60,7 +60,7 @@ func FuzzReader(f *testing.F) {
 func checkKind(t *testing.T, err error) {
 	t.Helper()
 	for _, kind := range []error{dbk1.ErrNotDBK1, dbk1.ErrUnsupportedVersion, dbk1.ErrWrongKey,
-		dbk1.ErrTruncated, dbk1.ErrReordered, dbk1.ErrCorrupt} {
+		dbk1.ErrTruncated, dbk1.ErrTrailingData, dbk1.ErrReordered, dbk1.ErrCorrupt} {
 		if errors.Is(err, kind) {
 			return
 		}

@@ -71,48 +71,40 @@ func checksum(h []byte) []byte {
 	return sum[:8]
 }
 
-// checksumMatches says whether h is a whole v1 header whose checksum is
-// right once its magic and version are set back to v1's: a flipped bit in
-// the magic or the version is then told from a foreign file or a newer
-// format.
-func checksumMatches(h []byte) bool {
-	c := bytes.Clone(h)
-	copy(c[offMagic:], Magic)
-	c[offVersion] = Version
-	return subtle.ConstantTimeCompare(checksum(c), c[offChecksum:HeaderSize]) == 1
-}
+// identSize is what identifies a DBK1 object of any version: the magic
+// and the version byte. A future version may change everything after them,
+// so nothing after them is read before the version is known.
+const identSize = len(Magic) + 1
 
-// parseHeader checks the header h (HeaderSize bytes, or fewer when the
-// object ended early) under key and returns it with the object's AES key.
-func parseHeader(h, key []byte) (Header, []byte, error) {
-	if len(h) < len(Magic) && string(h) == Magic[:len(h)] {
-		return Header{}, nil, fmt.Errorf("%w: %d bytes, shorter than the %d-byte header", ErrTruncated, len(h), HeaderSize)
+// checkIdent checks the first bytes of an object (up to identSize of them;
+// fewer when the object is that short), in the order docs/format.md
+// "Decrypting" gives: magic, then the version byte.
+func checkIdent(h []byte) error {
+	k := min(len(h), len(Magic))
+	if string(h[:k]) != Magic[:k] {
+		return fmt.Errorf("%w: it starts with %q, not %q", ErrNotDBK1, h[:k], Magic)
 	}
-	if string(h[:len(Magic)]) != Magic {
-		if len(h) == HeaderSize && checksumMatches(h) {
-			return Header{}, nil, fmt.Errorf("%w: header: the magic bytes were altered (%q)", ErrCorrupt, h[:len(Magic)])
-		}
-		return Header{}, nil, ErrNotDBK1
-	}
-	if len(h) <= offVersion {
-		return Header{}, nil, fmt.Errorf("%w: %d bytes, shorter than the %d-byte header", ErrTruncated, len(h), HeaderSize)
+	if len(h) < identSize {
+		return fmt.Errorf("%w: %d bytes, shorter than the %d-byte header", ErrTruncated, len(h), HeaderSize)
 	}
 	if v := h[offVersion]; v != Version {
-		if len(h) == HeaderSize && checksumMatches(h) {
-			return Header{}, nil, fmt.Errorf("%w: header: the version byte was altered (%d)", ErrCorrupt, v)
-		}
-		return Header{}, nil, fmt.Errorf("%w: version %d (this dbkeep reads version %d): upgrade dbkeep", ErrUnsupportedVersion, v, Version)
+		return fmt.Errorf("%w: version byte %d (this dbkeep reads version %d): a newer dbkeep wrote it, or the byte was altered", ErrUnsupportedVersion, v, Version)
 	}
-	if len(h) < HeaderSize {
-		return Header{}, nil, fmt.Errorf("%w: %d bytes, shorter than the %d-byte header", ErrTruncated, len(h), HeaderSize)
-	}
+	return nil
+}
+
+// parseHeader checks the whole version 1 header h (HeaderSize bytes, its
+// magic and version already checked by checkIdent) under key and returns
+// it with the object's AES key. The checks run in the document's order:
+// checksum, chunk size, key id, key check.
+func parseHeader(h, key []byte) (Header, []byte, error) {
 	if subtle.ConstantTimeCompare(checksum(h), h[offChecksum:HeaderSize]) != 1 {
 		return Header{}, nil, fmt.Errorf("%w: header checksum mismatch: the header was altered", ErrCorrupt)
 	}
 	hd := Header{Version: Version, ChunkSize: int(binary.BigEndian.Uint32(h[offChunkSize:])),
 		KeyID: hex.EncodeToString(h[offKeyID : offKeyID+keyIDSize])}
 	if hd.ChunkSize < MinChunkSize || hd.ChunkSize > MaxChunkSize {
-		return Header{}, nil, fmt.Errorf("%w: header: chunk size %d is outside %d..%d", ErrCorrupt, hd.ChunkSize, MinChunkSize, MaxChunkSize)
+		return Header{}, nil, fmt.Errorf("%w: header: chunkSize %d is outside %d to %d", ErrCorrupt, hd.ChunkSize, MinChunkSize, MaxChunkSize)
 	}
 	if len(key) != KeySize {
 		return Header{}, nil, fmt.Errorf("dbk1: key is %d bytes, want %d", len(key), KeySize)

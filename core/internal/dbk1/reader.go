@@ -10,20 +10,24 @@ import (
 )
 
 // reorderWindow is how many positions on either side of a chunk that fails
-// authentication the reader tries before calling it corrupt: up to
-// 4·reorderWindow extra GCM opens of one chunk (both flags at each of
-// 2·reorderWindow counters), about 2 MiB of work at 64 KiB chunks, paid only
-// once, by an object that is already failing. A chunk moved farther than
-// that is reported as ErrCorrupt.
+// authentication the reader tries before calling it corrupt. The retries
+// are paid only by an object that is already failing; docs/format.md
+// "Decrypting" gives their exact order, which decides the error.
 const reorderWindow = 4
+
+// lookAhead is the reader's read buffer: the reader must look one byte
+// beyond every chunk to know whether it is the last one.
+const lookAhead = 4096
 
 // NewReader returns a reader of the plaintext of the DBK1 object r under
 // the profile key. The header is read and checked at once: a foreign file,
 // an unknown version, a damaged header or a wrong key fail here, before any
 // chunk is tried. Every chunk is authenticated before its bytes are
 // returned, and the end of the object is authenticated: a read reaches
-// io.EOF only after the final chunk has been verified. The reader holds two
-// chunk buffers (stored and opened) in memory.
+// io.EOF only after the final chunk has been verified; the plaintext read
+// before that is authentic but may not be whole, and a caller must be ready
+// to discard it. The reader holds one stored chunk, one plaintext chunk and
+// a lookAhead buffer in memory.
 func NewReader(r io.Reader, key []byte) (io.Reader, error) {
 	rd, err := OpenReader(r, key)
 	if err != nil {
@@ -52,11 +56,23 @@ type Reader struct {
 // what the object's header says.
 func OpenReader(r io.Reader, key []byte) (*Reader, error) {
 	h := make([]byte, HeaderSize)
-	n, err := io.ReadFull(r, h)
+	// The magic and the version first: a reader of version 1 reads nothing
+	// more of another version, whose header may be of another size.
+	n, err := io.ReadFull(r, h[:identSize])
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("dbk1: read header: %w", err)
 	}
-	hd, aesKey, err := parseHeader(h[:n], key)
+	if err := checkIdent(h[:n]); err != nil {
+		return nil, err
+	}
+	n, err = io.ReadFull(r, h[identSize:])
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return nil, fmt.Errorf("%w: %d bytes, shorter than the %d-byte header", ErrTruncated, identSize+n, HeaderSize)
+	case err != nil:
+		return nil, fmt.Errorf("dbk1: read header: %w", err)
+	}
+	hd, aesKey, err := parseHeader(h, key)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +81,7 @@ func OpenReader(r io.Reader, key []byte) (*Reader, error) {
 		return nil, err
 	}
 	stored := hd.ChunkSize + TagSize
-	return &Reader{src: bufio.NewReaderSize(r, 4096), aead: aead, header: h, hd: hd,
+	return &Reader{src: bufio.NewReaderSize(r, lookAhead), aead: aead, header: h, hd: hd,
 		prefix: h[offPrefix : offPrefix+prefixSize], buf: make([]byte, stored), out: make([]byte, 0, hd.ChunkSize)}, nil
 }
 
@@ -112,13 +128,17 @@ func (z *Reader) next() error {
 	if plain, ok := z.open(z.counter, atEnd); ok {
 		return z.accept(plain, atEnd)
 	}
-	// Not what this position should hold: find out why, for the error.
+	// Not what this position should hold: find out why, for the error, in
+	// the order the document gives. First the chunk's own position with the
+	// other flag.
 	if _, ok := z.open(z.counter, !atEnd); ok {
 		if atEnd {
 			return fmt.Errorf("%w: the object ends after chunk %d, which is not the final chunk", ErrTruncated, z.counter)
 		}
-		return fmt.Errorf("%w: chunk %d is the final chunk but more data follows it", ErrReordered, z.counter)
+		return fmt.Errorf("%w: chunk %d is the final chunk and more bytes follow it (the object was extended)", ErrTrailingData, z.counter)
 	}
+	// Then the neighbouring positions, nearest first, lower before higher,
+	// flag 0x00 before 0x01; positions outside 0 to 2^32-1 do not exist.
 	for d := int64(1); d <= reorderWindow; d++ {
 		for _, c := range []int64{int64(z.counter) - d, int64(z.counter) + d} {
 			if c < 0 || c > math.MaxUint32 {
@@ -153,14 +173,15 @@ func (z *Reader) accept(plain []byte, final bool) error {
 			i--
 		}
 		if i < 0 || plain[i] != 0x80 {
-			return fmt.Errorf("%w: the final chunk %d has no padding marker", ErrCorrupt, z.counter)
+			return fmt.Errorf("%w: the final chunk %d does not end in the padding 0x80 0x00…", ErrCorrupt, z.counter)
 		}
 		z.plain = plain[:i]
 		z.finalSeen = true
 		return nil
 	}
 	if z.counter == math.MaxUint32 {
-		return fmt.Errorf("%w: more than %d chunks", ErrCorrupt, uint64(math.MaxUint32)+1)
+		// Chunk 2^32-1 can only be the final one: a counter never wraps.
+		return fmt.Errorf("%w: chunk %d is not the final chunk, and an object has at most 2^32 chunks", ErrCorrupt, z.counter)
 	}
 	z.plain = plain
 	z.counter++

@@ -31,7 +31,7 @@ func newWriter(w io.Writer, key []byte, chunkSize int, random io.Reader) (*write
 		return nil, fmt.Errorf("dbk1: key is %d bytes, want %d", len(key), KeySize)
 	}
 	if chunkSize < MinChunkSize || chunkSize > MaxChunkSize {
-		return nil, fmt.Errorf("dbk1: chunk size %d is outside %d..%d", chunkSize, MinChunkSize, MaxChunkSize)
+		return nil, fmt.Errorf("dbk1: chunk size %d is outside %d to %d", chunkSize, MinChunkSize, MaxChunkSize)
 	}
 	salt := make([]byte, saltSize+prefixSize)
 	if _, err := io.ReadFull(random, salt); err != nil {
@@ -127,10 +127,12 @@ func (z *writer) Close() error {
 	return nil
 }
 
-// seal encrypts the buffered chunk in place and writes it.
+// seal encrypts the buffered chunk in place and writes it. Chunk 2^32-1
+// can only be the final one: the counter never wraps, so an object holds
+// at most 2^32 chunks, 2^32·chunkSize-1 bytes of data.
 func (z *writer) seal(final bool) error {
 	if z.counter == math.MaxUint32 && !final {
-		z.err = fmt.Errorf("dbk1: object too large: more than %d chunks", uint64(math.MaxUint32)+1)
+		z.err = fmt.Errorf("dbk1: object too large: it would need more than 2^32 chunks of %d bytes", z.chunkSize)
 		return z.err
 	}
 	z.nonce = nonce(z.nonce, z.prefix, z.counter, final)
