@@ -6,7 +6,9 @@ package recoverykit
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -18,6 +20,10 @@ import (
 
 // KeyFileFormat is the value of a key file's "format" field.
 const KeyFileFormat = "dbkeep-key-v1"
+
+// KeyAlgorithm is the value of a key file's "algorithm" field: the object
+// format its key opens.
+const KeyAlgorithm = "DBK1"
 
 // maxKeyFile bounds what is read of a key file: a real one is ~300 bytes.
 const maxKeyFile = 64 << 10
@@ -43,7 +49,7 @@ func NewKeyFile(profile string, profileID int64, key []byte, created time.Time) 
 	if len(key) != dbk1.KeySize {
 		return KeyFile{}, fmt.Errorf("key file: key is %d bytes, want %d", len(key), dbk1.KeySize)
 	}
-	return KeyFile{Format: KeyFileFormat, Profile: profile, ProfileID: profileID, Algorithm: "DBK1",
+	return KeyFile{Format: KeyFileFormat, Profile: profile, ProfileID: profileID, Algorithm: KeyAlgorithm,
 		KeyID: seal.Fingerprint(key), Key: bytes.Clone(key), Created: created.UTC()}, nil
 }
 
@@ -59,9 +65,24 @@ func (k KeyFile) Encode(w io.Writer) error {
 	return enc.Encode(k)
 }
 
-// ReadKeyFile reads and checks a key file: its format, the key's size, and
-// that the key id is the key's (a mistyped key is caught here, not as a
-// wrong key on every object). Errors never repeat the key.
+// Key file fields (docs/format.md "Key file"). Names are compared exactly.
+const (
+	fieldFormat    = "format"
+	fieldAlgorithm = "algorithm"
+	fieldKey       = "key"
+	fieldKeyID     = "keyId"
+	fieldProfile   = "profile"
+	fieldProfileID = "profileId"
+	fieldCreated   = "created"
+)
+
+// ReadKeyFile reads and checks a key file as docs/format.md "Key file"
+// says a reader must: one JSON object, each field at most once, format
+// "dbkeep-key-v1", algorithm "DBK1", key the standard base64 (padded, no
+// whitespace) of exactly 32 bytes, keyId the key's id (a mistyped key is
+// caught here, not as a wrong key on every object); the informative fields
+// of their types when present; unknown fields ignored (a newer dbkeep may
+// add some). Errors never repeat the key.
 func ReadKeyFile(r io.Reader) (KeyFile, error) {
 	raw, err := io.ReadAll(io.LimitReader(r, maxKeyFile+1))
 	if err != nil {
@@ -70,29 +91,135 @@ func ReadKeyFile(r io.Reader) (KeyFile, error) {
 	if len(raw) > maxKeyFile {
 		return KeyFile{}, fmt.Errorf("key file: larger than %d bytes: not a dbkeep key file", maxKeyFile)
 	}
-	var k KeyFile
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&k); err != nil {
-		// The JSON error could quote the key's text: say only where.
-		return KeyFile{}, fmt.Errorf("key file: not a dbkeep key file (JSON: %s)", jsonErrorPlace(err))
+	fields, err := topLevelFields(raw)
+	if err != nil {
+		return KeyFile{}, fmt.Errorf("key file: not a dbkeep key file: %w", err)
+	}
+	var (
+		k   KeyFile
+		key string
+	)
+	for _, f := range []struct {
+		name     string
+		dst      any
+		required bool
+	}{
+		{fieldFormat, &k.Format, true},
+		{fieldAlgorithm, &k.Algorithm, true},
+		{fieldKey, &key, true},
+		{fieldKeyID, &k.KeyID, true},
+		{fieldProfile, &k.Profile, false},
+		{fieldProfileID, &k.ProfileID, false},
+		{fieldCreated, &k.Created, false},
+	} {
+		v, ok := fields[f.name]
+		if !ok {
+			if f.required {
+				return KeyFile{}, fmt.Errorf("key file: field %q is missing", f.name)
+			}
+			continue
+		}
+		// The value is not quoted back: it could be the key.
+		if err := json.Unmarshal(v, f.dst); err != nil {
+			return KeyFile{}, fmt.Errorf("key file: field %q: %s", f.name, jsonErrorPlace(err))
+		}
 	}
 	switch {
 	case k.Format != KeyFileFormat:
 		return KeyFile{}, fmt.Errorf("key file: format %q, want %q", k.Format, KeyFileFormat)
-	case len(k.Key) != dbk1.KeySize:
-		return KeyFile{}, fmt.Errorf("key file: key: decodes to %d bytes, want %d", len(k.Key), dbk1.KeySize)
-	case !strings.EqualFold(k.KeyID, seal.Fingerprint(k.Key)):
+	case k.Algorithm != KeyAlgorithm:
+		return KeyFile{}, fmt.Errorf("key file: algorithm %q, want %q (the only object format this dbkeep reads)", k.Algorithm, KeyAlgorithm)
+	}
+	if k.Key, err = decodeKey(key); err != nil {
+		return KeyFile{}, fmt.Errorf("key file: key: %w", err)
+	}
+	if !strings.EqualFold(k.KeyID, seal.Fingerprint(k.Key)) {
 		return KeyFile{}, fmt.Errorf("key file: keyId %q is not the id of the key it holds (%s): the file was altered", k.KeyID, seal.Fingerprint(k.Key))
 	}
 	return k, nil
 }
 
-func jsonErrorPlace(err error) string {
-	switch e := err.(type) {
-	case *json.SyntaxError:
-		return fmt.Sprintf("syntax error at byte %d", e.Offset)
-	case *json.UnmarshalTypeError:
-		return fmt.Sprintf("field %q has the wrong type", e.Field)
+// decodeKey decodes the key field: standard base64 with its padding and
+// zero padding bits, nothing else (line breaks, which the decoder would
+// skip, included), to exactly KeySize bytes.
+func decodeKey(s string) ([]byte, error) {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		return nil, fmt.Errorf("a line break at character %d: the key is one line of base64", i)
 	}
-	return "unreadable"
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil {
+		var at base64.CorruptInputError
+		if errors.As(err, &at) {
+			return nil, fmt.Errorf("not standard base64 with padding (at character %d)", int64(at))
+		}
+		return nil, errors.New("not standard base64 with padding")
+	}
+	if len(b) != dbk1.KeySize {
+		return nil, fmt.Errorf("decodes to %d bytes, want %d", len(b), dbk1.KeySize)
+	}
+	return b, nil
+}
+
+// topLevelFields returns the members of the one JSON object raw holds, by
+// their exact names (encoding/json alone would match names without regard
+// to case and let a repeated name win silently).
+func topLevelFields(raw []byte) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, errors.New(jsonErrorPlace(err))
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, errors.New("not a JSON object")
+	}
+	fields := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, errors.New(jsonErrorPlace(err))
+		}
+		name, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("field %q: %s", name, jsonErrorPlace(err))
+		}
+		if _, dup := fields[name]; dup {
+			return nil, fmt.Errorf("field %q appears twice", name)
+		}
+		fields[name] = v
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, errors.New(jsonErrorPlace(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the JSON object")
+	}
+	return fields, nil
+}
+
+func jsonErrorPlace(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var when *time.ParseError
+	switch {
+	case errors.As(err, &when):
+		return "not an RFC 3339 time"
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("JSON syntax error at byte %d", syntax.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("a JSON %s where %s is wanted", typ.Value, typeName(typ.Type.Kind().String()))
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "the JSON ends early"
+	}
+	return "unreadable JSON"
+}
+
+func typeName(kind string) string {
+	switch kind {
+	case "int64":
+		return "an integer"
+	case "struct":
+		return "an RFC 3339 time"
+	}
+	return "a " + kind
 }
