@@ -50,8 +50,11 @@ output is written to a temporary file beside it and named only once all of
 that passed: a failed recovery leaves no output behind.
 
 A set directory is recovered into the --out directory, one <database>.<ext>
-file per object; one object into the --out file, or to standard output with
---out -.`,
+file per object (both escaped as object names are: the file is always
+inside --out); one object into the --out file, or to standard output with
+--out -. Standard output receives the dump as its chunks are authenticated:
+when recover then fails (non-zero exit status), what it wrote is not the
+whole dump and must be discarded.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRecover(cmd, o, args[0])
@@ -215,11 +218,19 @@ func (o recoverOpts) setJobs(dir string) ([]*job, string, error) {
 	}
 	var jobs []*job
 	seen := map[string]string{}
+	names := map[string]bool{}
 	for i := range m.Objects {
 		e := &m.Objects[i]
 		if err := checkObjectName(e.Name); err != nil {
 			return nil, "", fmt.Errorf("%s: objects[%d].name: %w", mpath, i, err)
 		}
+		if names[e.Name] {
+			return nil, "", fmt.Errorf("%s: objects[%d].name: %q is listed twice", mpath, i, e.Name)
+		}
+		names[e.Name] = true
+		// The output's name is the database's and the extension's, escaped
+		// as object names are: one path element, never "." or "..", so no
+		// manifest can make it land outside --out.
 		name, err := backupset.ObjectName(e.Database, e.Dump.Extension, "none", false)
 		if err != nil {
 			return nil, "", err
@@ -264,11 +275,12 @@ func (o recoverOpts) objectJob(path string) ([]*job, string, error) {
 	return []*job{j}, mpath, o.checkOutputs([]*job{j})
 }
 
-// checkObjectName refuses a manifest object name that would lead outside
-// the set directory.
+// checkObjectName refuses a manifest object name that is not one path
+// element of the set directory (docs/format.md "manifest.json"): a hostile
+// manifest must not make recover read outside the set.
 func checkObjectName(name string) error {
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) || name == backupset.ManifestName {
-		return fmt.Errorf("%q is not an object name of a set", name)
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\\x00") || name == backupset.ManifestName {
+		return fmt.Errorf("%q is not an object name of a set (one path element, not . or .., without /, \\ or NUL)", name)
 	}
 	return nil
 }
@@ -346,17 +358,9 @@ func recoverOne(cmd *cobra.Command, j *job, kf *recoverykit.KeyFile, o recoverOp
 	sum := sha256.New()
 	counted := &countingReader{r: io.TeeReader(f, sum)}
 	var plain io.Reader = bufio.NewReaderSize(counted, 256<<10)
-	var dec *dbk1.Reader
-	if encrypted {
-		if dec, err = dbk1.OpenReader(plain, kf.Key); err != nil {
-			return r, err
-		}
-		plain = dec
-	}
-	n, err := decode(out, plain, alg)
-	if err != nil {
-		// With a manifest, an object whose bytes are not the stored ones is
-		// said so first: the decoding error is only the symptom.
+	// With a manifest, an object whose bytes are not the stored ones is
+	// said so first: the decoding error is only the symptom.
+	failed := func(err error) (recovered, error) {
 		if j.entry != nil {
 			if _, cerr := io.Copy(io.Discard, counted); cerr == nil {
 				if merr := matchManifest(j.entry, counted.n, sum); merr != nil {
@@ -365,6 +369,22 @@ func recoverOne(cmd *cobra.Command, j *job, kf *recoverykit.KeyFile, o recoverOp
 			}
 		}
 		return r, err
+	}
+	if encrypted {
+		dec, err := dbk1.OpenReader(plain, kf.Key)
+		if err != nil {
+			return failed(err)
+		}
+		if j.entry != nil {
+			if err := matchHeader(j.entry.Encryption, dec.Header()); err != nil {
+				return failed(err)
+			}
+		}
+		plain = dec
+	}
+	n, err := decode(out, plain, alg)
+	if err != nil {
+		return failed(err)
 	}
 	if _, err := io.Copy(io.Discard, counted); err != nil {
 		return r, err
@@ -448,6 +468,18 @@ func sumFile(j *job) (int64, hash.Hash, error) {
 		return 0, nil, err
 	}
 	return n, sum, matchManifest(j.entry, n, sum)
+}
+
+// matchHeader checks that the manifest's encryption entry says what the
+// object's DBK1 header says (docs/format.md "manifest.json").
+func matchHeader(e *backupset.Encryption, h dbk1.Header) error {
+	if !strings.EqualFold(e.KeyID, h.KeyID) {
+		return fmt.Errorf("encryption.keyId: the manifest says %s, the object's header %s", e.KeyID, h.KeyID)
+	}
+	if e.ChunkSize != h.ChunkSize {
+		return fmt.Errorf("encryption.chunkSize: the manifest says %d, the object's header %d", e.ChunkSize, h.ChunkSize)
+	}
+	return nil
 }
 
 func matchManifest(e *backupset.Object, size int64, sum hash.Hash) error {

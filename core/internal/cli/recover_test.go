@@ -345,3 +345,121 @@ func TestRecoverFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestRecoverHostileManifest: a manifest is data from the storage, not
+// trusted. Object names that are not one path element are refused before
+// anything is read; database names and extensions that are paths are
+// escaped, so every output lands inside --out; a header that disagrees
+// with the manifest is refused.
+func TestRecoverHostileManifest(t *testing.T) {
+	f := newRecoverFixture(t)
+	orig := f.m
+	restore := func() { f.m = orig; f.m.Objects = append([]backupset.Object(nil), orig.Objects...); f.writeManifest(t) }
+	first := orig.Objects[0] // shop_zstd_true: encrypted
+	// A file a climbing name would reach: recover must not read it.
+	bait := filepath.Join(filepath.Dir(f.dir), "bait.sql.zst.dbk")
+	raw, _ := os.ReadFile(filepath.Join(f.dir, first.Name))
+	os.WriteFile(bait, raw, 0o644)
+
+	for _, name := range []string{"../bait.sql.zst.dbk", "sub/x.dbk", `..\bait.sql.zst.dbk`, "..", ".", "", "x\x00.dbk", backupset.ManifestName, "/etc/passwd"} {
+		t.Run(fmt.Sprintf("name %q", name), func(t *testing.T) {
+			restore()
+			f.m.Objects[0].Name = name
+			f.writeManifest(t)
+			out := filepath.Join(t.TempDir(), "out")
+			_, _, err := recoverRun("--key", f.keyFile, "--out", out, f.dir)
+			if err == nil || !strings.Contains(err.Error(), "objects[0].name") {
+				t.Fatalf("manifest naming %q: %v", name, err)
+			}
+			if left := entries(t, out); len(left) != 0 {
+				t.Errorf("left behind: %v", left)
+			}
+		})
+	}
+	t.Run("name listed twice", func(t *testing.T) {
+		restore()
+		dup := f.m.Objects[0]
+		dup.Database = "other"
+		f.m.Objects = append(f.m.Objects, dup)
+		f.writeManifest(t)
+		if _, _, err := recoverRun("--key", f.keyFile, "--out", filepath.Join(t.TempDir(), "out"), f.dir); err == nil || !strings.Contains(err.Error(), "twice") {
+			t.Fatalf("a name listed twice: %v", err)
+		}
+	})
+
+	// Databases and extensions that are paths: escaped into --out.
+	t.Run("database and extension are paths", func(t *testing.T) {
+		restore()
+		hostile := map[string]string{ // database → extension
+			"../../etc/x": "sql",
+			"/abs/path":   "../../y",
+			"..":          "..",
+			"a\\b\x00c":   "sql",
+		}
+		i := 0
+		for db, ext := range hostile {
+			f.m.Objects[i].Database, f.m.Objects[i].Dump.Extension = db, ext
+			i++
+		}
+		f.writeManifest(t)
+		root := t.TempDir()
+		out := filepath.Join(root, "a", "out")
+		if _, stderr, err := recoverRun("--key", f.keyFile, "--out", out, f.dir); err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		got := entries(t, out)
+		if len(got) != len(f.m.Objects) {
+			t.Fatalf("--out holds %v, want %d files", got, len(f.m.Objects))
+		}
+		for db, ext := range hostile {
+			want, _ := backupset.ObjectName(db, ext, "none", false)
+			if strings.ContainsAny(want, `/\`) || want == "." || want == ".." {
+				t.Fatalf("%q.%q escapes to %q", db, ext, want)
+			}
+			if _, err := os.Stat(filepath.Join(out, want)); err != nil {
+				t.Errorf("database %q: %v", db, err)
+			}
+		}
+		// Nothing was written beside or above --out.
+		if left := entries(t, filepath.Join(root, "a")); len(left) != 1 {
+			t.Errorf("beside --out: %v", left)
+		}
+		if left := entries(t, root); len(left) != 1 {
+			t.Errorf("above --out: %v", left)
+		}
+	})
+
+	// The header must say what the manifest says.
+	for name, change := range map[string]func(e *backupset.Encryption){
+		"chunkSize": func(e *backupset.Encryption) { e.ChunkSize = 4096 },
+	} {
+		t.Run("header "+name, func(t *testing.T) {
+			restore()
+			enc := *f.m.Objects[0].Encryption
+			change(&enc)
+			f.m.Objects[0].Encryption = &enc
+			f.writeManifest(t)
+			out := filepath.Join(t.TempDir(), "out")
+			_, _, err := recoverRun("--key", f.keyFile, "--out", out, f.dir)
+			if err == nil || !strings.Contains(err.Error(), "encryption."+name) || !strings.Contains(err.Error(), first.Name) {
+				t.Fatalf("manifest %s differs from the header: %v", name, err)
+			}
+			if left := entries(t, out); len(left) != 0 {
+				t.Errorf("left behind: %v", left)
+			}
+		})
+	}
+	// plainSize, when given, is the dump's size.
+	t.Run("plainSize", func(t *testing.T) {
+		restore()
+		f.m.Objects[0].PlainSize++
+		f.writeManifest(t)
+		out := filepath.Join(t.TempDir(), "out")
+		if _, _, err := recoverRun("--key", f.keyFile, "--out", out, f.dir); err == nil || !strings.Contains(err.Error(), "the dump had") {
+			t.Fatalf("plainSize off by one: %v", err)
+		}
+		if left := entries(t, out); len(left) != 0 {
+			t.Errorf("left behind: %v", left)
+		}
+	})
+}

@@ -98,7 +98,7 @@ func ReadKit(r io.ReaderAt, size int64) (KeyFile, error) {
 	}
 	var found *zip.File
 	for _, f := range zr.File {
-		if strings.HasPrefix(f.Name, keyFilePrefix) && strings.HasSuffix(f.Name, ".json") && !strings.Contains(f.Name, "/") {
+		if strings.HasPrefix(f.Name, keyFilePrefix) && strings.HasSuffix(f.Name, ".json") && !strings.ContainsAny(f.Name, `/\`) {
 			if found != nil {
 				return KeyFile{}, fmt.Errorf("recovery kit: holds two key files (%s, %s): give the one you mean with --key", found.Name, f.Name)
 			}
