@@ -291,3 +291,34 @@ func TestDumpToolKilledSecondDatabase(t *testing.T) {
 	}
 	afterFailure(t, c, job, ex, 1)
 }
+
+// The only destination's plugin is killed while pg_dump waits for a lock
+// that is not released: with nowhere left to store the dump, the run must
+// end by itself (failed, naming the crash) and stop pg_dump, rather than
+// wait for the database, holding its lock request, for as long as the lock
+// lasts.
+func TestStoragePluginKilledWhileDumpWaits(t *testing.T) {
+	pg := postgres(t)
+	pg.createDatabase(t, "e2e_stwait", 2000)
+	pg.lockTable(t, "e2e_stwait")
+
+	c := newCore(t)
+	c.start()
+	c.setup()
+	dir := filepath.Join(t.TempDir(), "disk")
+	job, _ := failJob(t, c, "stwait", "database-postgres", pg.config, []string{"e2e_stwait"}, localDest("disk", dir))
+
+	var ex execution
+	c.mustCall("POST", fmt.Sprintf("/api/v1/jobs/%d/run", job), nil, &ex)
+	waitFor(t, "the upload of e2e_stwait to begin", time.Minute, func() bool { return uploadStarted(t, dir) })
+	c.killPlugin("dbkeep-storage-local")
+
+	// The lock stays: only the engine can end this run.
+	ex = c.waitFinished(ex.ID, 20*time.Second)
+	t.Logf("the run ended %s: %s", ex.Status, ex.Error)
+	if ex.Status != "failed" {
+		t.Errorf("status %s, want failed; log:\n%s", ex.Status, c.logText(ex.ID))
+	}
+	expect(t, "the execution's error", ex.Error, "crashed", `"disk"`)
+	waitFor(t, "pg_dump of e2e_stwait to be stopped", 10*time.Second, func() bool { return len(pgDumps(t, "e2e_stwait")) == 0 })
+}
