@@ -37,14 +37,16 @@ One object (its manifest is used when it lies beside it):
 dbkeep checks every object's size and SHA-256 against the manifest, that the
 key id matches, and every encrypted chunk, before it names an output file;
 a failed recovery leaves no output behind. --out - writes one object to
-standard output; --json prints a summary; --force overwrites.
+standard output as it is authenticated: if dbkeep then exits with an error,
+discard what it wrote. --json prints a summary; --force overwrites.
 
 Recover without dbkeep
 ----------------------
 %s specifies the DBK1 format byte by byte (section "DBK1 encrypted
 objects"): a 96-byte header, a per-object key derived with HKDF-SHA256 from
 the profile key, then AES-256-GCM chunks. With the key from the key file,
-any language's standard cryptography library decrypts an object. Then
+any language's standard cryptography library decrypts an object; the data
+is whole only once its final chunk has authenticated. Then
 decompress according to the name's suffix (.zst: zstd -d, .gz: gunzip,
 .br: brotli -d) and restore the dump with the database's own tools.
 `, k.Profile, k.ProfileID, k.KeyID, k.Created.Format("2006-01-02T15:04:05Z"),
