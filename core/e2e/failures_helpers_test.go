@@ -319,3 +319,23 @@ func readManifest(t *testing.T, path string) manifest {
 	}
 	return m
 }
+
+// pluginCrashes is the crash count GET /plugins reports for plugin id.
+func (c *core) pluginCrashes(id string) int {
+	c.t.Helper()
+	var page struct {
+		Items []struct {
+			ID     string `json:"id"`
+			Health struct {
+				Crashes int `json:"crashes"`
+			} `json:"health"`
+		} `json:"items"`
+	}
+	c.mustCall("GET", "/api/v1/plugins?limit=500", nil, &page)
+	for _, p := range page.Items {
+		if p.ID == id {
+			return p.Health.Crashes
+		}
+	}
+	return 0
+}

@@ -202,3 +202,111 @@ func TestS3WrongCredentials(t *testing.T) {
 		t.Errorf("with the right secret the run ended %s (%s)", next.Status, next.Error)
 	}
 }
+
+// The S3 service cannot be reached (nothing listens at its address, as
+// when the connection drops for good) next to a local destination: the
+// run is partial, naming the S3 destination, and the local set is whole.
+func TestS3Unreachable(t *testing.T) {
+	srcPath := filepath.Join(t.TempDir(), "shop.db")
+	makeSQLite(t, srcPath, 500)
+	dir := filepath.Join(t.TempDir(), "disk")
+
+	c := newCore(t)
+	c.start()
+	c.setup()
+	closed := freeAddr(t) // its listener is closed: connections are refused
+	cfg := map[string]any{"provider": "other", "endpoint": "http://" + closed, "path-style": true,
+		"bucket": "nowhere", "access-key": "dbkeep", "secret-key": "dbkeep-secret"}
+	job, _ := failJob(t, c, "s3down", "database-sqlite", map[string]any{"path": srcPath}, nil,
+		localDest("disk", dir), dest{name: "bucket", pluginID: "storage-s3", config: cfg})
+
+	ex := c.runJob(job, time.Minute)
+	t.Logf("the run ended %s: %s", ex.Status, ex.Error)
+	if ex.Status != "partial" {
+		t.Errorf("status %s, want partial; log:\n%s", ex.Status, c.logText(ex.ID))
+	}
+	expect(t, "the execution's error", ex.Error, `"bucket"`, closed)
+	if got := files(t, dir); len(got) != 2 {
+		t.Errorf("the local destination holds %v, want the object and manifest.json", got)
+	}
+	c.noneRunning()
+	if listed := c.backupsOf(job); len(listed) != 1 {
+		t.Errorf("GET /backups lists %v, want the local set alone", listed)
+	}
+}
+
+// Bad input: a job naming a database the server does not have, and a
+// source whose server does not answer. Each run fails with an error
+// naming the culprit, and nothing is stored.
+func TestBadSourceInput(t *testing.T) {
+	pg := postgres(t)
+	pg.createDatabase(t, "e2e_badin", 100)
+
+	c := newCore(t)
+	c.start()
+	c.setup()
+	dir := filepath.Join(t.TempDir(), "disk")
+	job, _ := failJob(t, c, "nodb", "database-postgres", pg.config, []string{"e2e_badin", "e2e_no_such_db"}, localDest("disk", dir))
+	ex := c.runJob(job, time.Minute)
+	t.Logf("a missing database: the run ended %s: %s", ex.Status, ex.Error)
+	if ex.Status != "partial" {
+		t.Errorf("status %s, want partial (e2e_badin stored); log:\n%s", ex.Status, c.logText(ex.ID))
+	}
+	expect(t, "the execution's error", ex.Error, `"e2e_no_such_db"`)
+	for _, f := range files(t, dir) {
+		if strings.Contains(f, "e2e_no_such_db") {
+			t.Errorf("an object of the missing database was stored: %s", f)
+		}
+	}
+
+	down := map[string]any{}
+	for k, v := range pg.config {
+		down[k] = v
+	}
+	closed := freeAddr(t)
+	down["host"], down["port"] = "127.0.0.1", closed[strings.LastIndexByte(closed, ':')+1:]
+	dir2 := filepath.Join(t.TempDir(), "disk2")
+	job2, _ := failJob(t, c, "pgdown", "database-postgres", down, []string{"e2e_badin"}, localDest("disk2", dir2))
+	ex = c.runJob(job2, time.Minute)
+	t.Logf("a source that does not answer: the run ended %s: %s", ex.Status, ex.Error)
+	if ex.Status != "failed" {
+		t.Errorf("status %s, want failed; log:\n%s", ex.Status, c.logText(ex.ID))
+	}
+	expect(t, "the execution's error", ex.Error, `source "pgdown"`)
+	if left := files(t, dir2); len(left) > 0 {
+		t.Errorf("files stored for a source that does not answer: %v", left)
+	}
+	c.noneRunning()
+	if listed := c.backupsOf(job2); len(listed) > 0 {
+		t.Errorf("GET /backups lists %v for a failed run", listed)
+	}
+}
+
+// A plugin killed while idle, between runs, is started again by the next
+// run, which succeeds.
+func TestPluginsKilledBetweenRuns(t *testing.T) {
+	srcPath := filepath.Join(t.TempDir(), "shop.db")
+	makeSQLite(t, srcPath, 200)
+	dir := filepath.Join(t.TempDir(), "disk")
+
+	c := newCore(t)
+	c.start()
+	c.setup()
+	job, _ := failJob(t, c, "idle", "database-sqlite", map[string]any{"path": srcPath}, nil, localDest("disk", dir))
+	if ex := c.runJob(job, time.Minute); ex.Status != "success" {
+		t.Fatalf("first run ended %s (%s)", ex.Status, ex.Error)
+	}
+	c.killPlugin("dbkeep-storage-local")
+	c.killPlugin("dbkeep-database-sqlite")
+	// As a user would, run again once the core reports the crashes (it
+	// notices an exit within a poll of the process).
+	waitFor(t, "GET /plugins to count the crashes", 10*time.Second, func() bool {
+		return c.pluginCrashes("storage-local") > 0 && c.pluginCrashes("database-sqlite") > 0
+	})
+	if ex := c.runJob(job, time.Minute); ex.Status != "success" {
+		t.Errorf("the run after the plugins died ended %s (%s); log:\n%s", ex.Status, ex.Error, c.logText(ex.ID))
+	}
+	if n := len(c.backupsOf(job)); n != 2 {
+		t.Errorf("GET /backups lists %d sets, want 2", n)
+	}
+}
