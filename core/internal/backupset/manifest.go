@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -114,5 +115,27 @@ func Decode(r io.Reader) (Manifest, error) {
 	case len(m.Objects) == 0:
 		return Manifest{}, fmt.Errorf("manifest: lists no objects")
 	}
+	// Readers join object names to the set's location: a hostile manifest
+	// must not make them read, or write, anywhere else.
+	names := make(map[string]bool, len(m.Objects))
+	for i, o := range m.Objects {
+		if err := checkObjectName(o.Name); err != nil {
+			return Manifest{}, fmt.Errorf("manifest: objects[%d].name: %w", i, err)
+		}
+		if names[o.Name] {
+			return Manifest{}, fmt.Errorf("manifest: objects[%d].name: %q is listed twice", i, o.Name)
+		}
+		names[o.Name] = true
+	}
 	return m, nil
+}
+
+// checkObjectName refuses a name that is not one path element of the set:
+// empty, ".", "..", the manifest's own name, or containing "/", "\" or NUL
+// (docs/format.md "manifest.json").
+func checkObjectName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\\x00") || name == ManifestName {
+		return fmt.Errorf("%q is not an object name of a set (one path element, not . or .. or %s, without /, \\ or NUL)", name, ManifestName)
+	}
+	return nil
 }
