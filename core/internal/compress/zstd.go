@@ -8,14 +8,15 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// zstdWindow bounds the encoder's match window, and with it its memory: the
-// parallel encoder cuts the stream in jobs of four windows and keeps a few
-// jobs per core in flight. The library's default, 8 MiB, means 32 MiB jobs,
-// too much per core for a core process meant to stay under 100 MiB; with
-// 2 MiB, BenchmarkCompress allocates ~55 MiB per 16 MiB compressed on two
-// cores. The ratio barely moves: 64 MiB of Go sources stored as 18.81% of
-// their size with a 2 MiB window, 18.72% with 8 MiB (level 3, 2 cores).
-const zstdWindow = 2 << 20
+// zstdWindow bounds the encoder's match window, and with it its memory:
+// the parallel encoder cuts the stream in jobs of four windows (here
+// 2 MiB) and keeps about two jobs per worker in flight. Smaller windows
+// cost no ratio on dumps, because the parallel jobs restart their history
+// anyway: on a 1.1 GiB pg_dump (level 3, two workers) 512 KiB, 1 MiB and
+// 2 MiB windows stored 431.3, 433.0 and 433.4 MB and peaked at 25, 45 and
+// 83 MiB of heap; on BenchmarkCompress's 16 MiB of SQL text at level 3,
+// 20.09, 20.31 and 20.42% of the input, allocating 23, 40 and 57 MB.
+const zstdWindow = 512 << 10
 
 // zstdMaxWindow is the largest window the decoder accepts. Our writer uses
 // zstdWindow; the zstd command up to level 19 uses 8 MiB, and --long=27
@@ -23,16 +24,37 @@ const zstdWindow = 2 << 20
 // it is refused rather than allocated.
 const zstdMaxWindow = 128 << 20
 
+// zstdMaxWorkers caps the parallel encoder's workers, and with them its
+// memory: each worker has a job in, another queued, their output and its
+// own match tables, about 6 MiB.
+const zstdMaxWorkers = 4
+
+// zstdWorkers is how many goroutines compress one stream: one per core, up
+// to zstdMaxWorkers. On two cores a single-threaded encoder spends about
+// the same CPU but is then the slowest stage of a backup: in a pair of
+// BenchmarkBackup1GiB runs at the same load it took 19.6 s where the
+// two-worker one took 17.4 s (the bare tools: 12.6 s and 12.7 s).
+func zstdWorkers() int {
+	return min(runtime.GOMAXPROCS(0), zstdMaxWorkers)
+}
+
 func newZstdWriter(w io.Writer, level int) (io.WriteCloser, error) {
-	enc, err := zstd.NewWriter(w,
+	opts := []zstd.EOption{
 		zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(effective(Zstd, level))),
-		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
-		zstd.WithConcurrentBlocks(true),
 		zstd.WithWindowSize(zstdWindow),
 		// An empty dump is one empty frame rather than no bytes at all, which
 		// the zstd command reads back as "not zstd".
 		zstd.WithZeroFrames(true),
-		zstd.WithEncoderCRC(true))
+		zstd.WithEncoderCRC(true),
+	}
+	if n := zstdWorkers(); n > 1 {
+		opts = append(opts, zstd.WithEncoderConcurrency(n), zstd.WithConcurrentBlocks(true))
+	} else {
+		// Concurrency 1 encodes in Write itself: no goroutine hand-off per
+		// block, no job buffers.
+		opts = append(opts, zstd.WithEncoderConcurrency(1))
+	}
+	enc, err := zstd.NewWriter(w, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("zstd: %w", err)
 	}
