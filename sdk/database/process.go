@@ -8,12 +8,16 @@ import (
 
 // KillGroupOnCancel makes cmd (built with exec.CommandContext) run in its own
 // process group and, when its context is cancelled, kill the whole group, so
-// that a dump tool's children die with it. Call it before cmd.Start.
+// that a dump tool's children die with it. On Linux the tool is also killed
+// when the plugin dies (a crash, a SIGKILL): a dump must not outlive the
+// process that reads it, holding locks on the database. Call it before
+// cmd.Start.
 func KillGroupOnCancel(cmd *exec.Cmd) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Setpgid = true
+	dieWithParent(cmd.SysProcAttr)
 	cmd.Cancel = func() error {
 		if cmd.Process == nil {
 			return nil
