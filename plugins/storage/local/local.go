@@ -14,10 +14,17 @@ package main
 //     synced: after a crash the final name holds the old object or the whole
 //     new one, never half of it. Temporary files are never listed, and names
 //     using the prefix are refused so an object cannot be hidden by it.
+//   - The upload holds an exclusive lock (flock) on its temporary file until
+//     the rename. The kernel drops it when the process dies, even killed, so
+//     a temporary file that can be locked is a crash's leftover: List removes
+//     those in the folders it walks, Delete in the object's folder and Test
+//     at the top level. Abandoning a set (list its prefix, delete what is
+//     listed) thus leaves nothing, not even the killed upload's partial file.
 //   - Files are created 0600 and folders 0700: a backup holds a database's
 //     contents and only the user running dbkeep should read it.
-//   - Deleting an object also removes the folders it leaves empty, so pruned
-//     backup sets do not leave a trail of empty folders.
+//   - Deleting an object also removes the folders it leaves empty (up to the
+//     directory itself), as does a sweep, so pruned or abandoned backup sets
+//     do not leave a trail of empty folders.
 //   - Usage reports the filesystem holding the directory (statfs): free space
 //     is what decides whether the next backup fits, and summing the tree on
 //     every call would be slow for large archives.
@@ -150,14 +157,22 @@ func (l *local) Test(ctx context.Context, cfg spec.Config) (string, error) {
 		return "", err
 	}
 	defer root.Close()
-	// The probe is written as an upload is, under a temporary name, so a
-	// probe left by a crash is never listed.
-	probe := storage.TempName()
-	if err := writeFile(ctx, root, probe, strings.NewReader("dbkeep write probe\n")); err != nil {
-		return "", objectError("write probe", probe, err)
+	// Probes and uploads of objects at the top level that a crash left: one
+	// read of the top folder, cheap, where a walk of the tree would not be.
+	sweepFolder(root, ".")
+	// The probe is written as an upload is, under a locked temporary name,
+	// so a probe left by a crash is never listed and is swept.
+	f, probe, err := createTemp(root, ".")
+	if err != nil {
+		return "", objectError("write probe", storage.TempPrefix+"*", err)
 	}
-	if err := root.Remove(probe); err != nil {
-		return "", objectError("remove probe", probe, err)
+	_, err = fill(ctx, f, strings.NewReader("dbkeep write probe\n"))
+	if rerr := root.Remove(probe); err == nil && rerr != nil {
+		err = rerr
+	}
+	f.Close()
+	if err != nil {
+		return "", objectError("write probe", probe, err)
 	}
 	u, err := l.Usage(ctx, cfg)
 	if err != nil {
@@ -177,30 +192,22 @@ func (l *local) Upload(ctx context.Context, cfg spec.Config, req storage.UploadR
 	}
 	defer root.Close()
 	dir := path.Dir(name)
-	tmp := path.Join(dir, storage.TempName())
-	// A concurrent Delete may remove the folder, empty, between MkdirAll and
-	// the temporary file's creation: make it again and retry.
-	var f *os.File
-	for attempt := 0; ; attempt++ {
-		if err := root.MkdirAll(dir, dirPerm); err != nil {
-			return storage.ObjectInfo{}, objectError("upload", name, err)
-		}
-		f, err = root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, fs.ErrNotExist) || attempt == 3 {
-			return storage.ObjectInfo{}, objectError("upload", name, err)
-		}
-	}
-	n, err := fill(ctx, f, r)
+	f, tmp, err := createTemp(root, dir)
 	if err != nil {
-		f.Close()
-		root.Remove(tmp)
 		return storage.ObjectInfo{}, objectError("upload", name, err)
 	}
-	if err := root.Rename(tmp, name); err != nil {
+	// f stays open, its lock held, until the rename: closed earlier, the
+	// finished file could be swept as a crash's leftover.
+	n, err := fill(ctx, f, r)
+	if err == nil {
+		err = root.Rename(tmp, name)
+	}
+	if err != nil {
 		root.Remove(tmp)
+		f.Close()
+		return storage.ObjectInfo{}, objectError("upload", name, err)
+	}
+	if err := f.Close(); err != nil {
 		return storage.ObjectInfo{}, objectError("upload", name, err)
 	}
 	if err := syncDir(root, dir); err != nil {
@@ -209,8 +216,8 @@ func (l *local) Upload(ctx context.Context, cfg spec.Config, req storage.UploadR
 	return storage.ObjectInfo{Name: name, Size: n}, nil
 }
 
-// fill copies r into f, makes it durable and closes it. It fails when r
-// fails or ctx ends before the file is complete.
+// fill copies r into f and makes it durable; f stays open, its lock held.
+// It fails when r fails or ctx ends before the file is complete.
 func fill(ctx context.Context, f *os.File, r io.Reader) (int64, error) {
 	n, err := io.CopyBuffer(f, r, make([]byte, spec.ChunkSize))
 	if err == nil {
@@ -219,23 +226,7 @@ func fill(ctx context.Context, f *os.File, r io.Reader) (int64, error) {
 	if err == nil {
 		err = f.Sync()
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	return n, err
-}
-
-// writeFile writes name whole or not at all, as Upload does.
-func writeFile(ctx context.Context, root *os.Root, name string, r io.Reader) error {
-	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
-	if err != nil {
-		return err
-	}
-	if _, err := fill(ctx, f, r); err != nil {
-		root.Remove(name)
-		return err
-	}
-	return nil
 }
 
 // syncDir makes a rename in dir durable.
@@ -294,6 +285,14 @@ func (l *local) List(ctx context.Context, cfg spec.Config, prefix string, fn fun
 	defer root.Close()
 	// Walk only the deepest folder the prefix names whole.
 	start := path.Dir(prefix + "x")
+	// Folders in which dead temporary files were removed: once the walk is
+	// over, they go too if that left them empty.
+	swept := map[string]bool{}
+	defer func() {
+		for dir := range swept {
+			removeEmpty(root, dir)
+		}
+	}()
 	err = fs.WalkDir(root.FS(), start, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == start && errors.Is(err, fs.ErrNotExist) {
@@ -313,7 +312,13 @@ func (l *local) List(ctx context.Context, cfg spec.Config, prefix string, fn fun
 			}
 			return nil
 		}
-		if storage.IsTemp(d.Name()) || !strings.HasPrefix(p, prefix) {
+		if storage.IsTemp(d.Name()) {
+			if d.Type().IsRegular() && sweepTemp(root, p) {
+				swept[path.Dir(p)] = true
+			}
+			return nil
+		}
+		if !strings.HasPrefix(p, prefix) {
 			return nil
 		}
 		// Links are followed only inside the directory, as Download does.
@@ -368,11 +373,13 @@ func (l *local) Delete(ctx context.Context, cfg spec.Config, name string) error 
 	if err := root.Remove(name); err != nil {
 		return objectError("delete", name, err)
 	}
-	// Remove folders left empty; Remove refuses a folder that is not.
-	for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
-		if root.Remove(dir) != nil {
-			break
-		}
+	// Remove the folders left empty, dead temporary files aside: the last
+	// object of a set whose upload was killed leaves the set's folder with
+	// nothing but the killed upload's file. Only the object's own folder is
+	// read; its parents may hold every set of a job.
+	if dir := path.Dir(name); dir != "." {
+		sweepFolder(root, dir)
+		removeEmpty(root, dir)
 	}
 	return nil
 }
