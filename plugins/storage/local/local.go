@@ -313,7 +313,7 @@ func (l *local) List(ctx context.Context, cfg spec.Config, prefix string, fn fun
 			return nil
 		}
 		if storage.IsTemp(d.Name()) {
-			if d.Type().IsRegular() && sweepTemp(root, p) {
+			if d.Type().IsRegular() && removeIfDead(root, p) {
 				swept[path.Dir(p)] = true
 			}
 			return nil

@@ -5,9 +5,12 @@ package main
 import "os"
 
 // Without flock(2) no sweep can tell a crash's temporary file from a live
-// upload's, and no age tells it either (a dump may wait hours for a lock):
-// temporary files are left, never listed, for the user to remove.
+// upload's, and no age tells it either (a dump may wait hours for a lock
+// without writing): temporary files are left, never listed, for the user to
+// remove.
 
-func lockWriter(*os.File) error { return nil }
+const createPerm = filePerm
 
-func lockDead(*os.File) bool { return false }
+func claim(*os.File) error { return nil }
+
+func removeIfDead(*os.Root, string) bool { return false }

@@ -9,8 +9,8 @@ import (
 	"github.com/dbkeep/dbkeep/sdk/storage"
 )
 
-// An upload's temporary file is held by an exclusive lock from the moment it
-// is created until it is renamed or removed (lock_flock.go). The kernel
+// An upload's temporary file is held by an exclusive lock from just after
+// its creation until it is renamed or removed (lock_flock.go). The kernel
 // drops the lock when the process ends, SIGKILL included, so a temporary
 // file whose lock can be taken has no live writer: it is a crash's leftover
 // and is removed at once, without an age threshold that a slow upload could
@@ -41,13 +41,14 @@ func tryCreateTemp(root *os.Root, dir string) (*os.File, string, error) {
 		return nil, "", err
 	}
 	tmp := path.Join(dir, storage.TempName())
-	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, createPerm)
 	if err != nil {
 		return nil, "", err
 	}
-	// Between the creation and the lock a sweeper may find the file
-	// unlocked and remove it: once locked, check that tmp is still this file.
-	err = lockWriter(f)
+	// A sweep leaves a fresh file alone (lock_flock.go), unless the writer
+	// stalled for long before locking it: once locked, check that tmp is
+	// still this file.
+	err = claim(f)
 	if err == nil && !names(root, tmp, f) {
 		err = errTaken
 	}
@@ -71,23 +72,6 @@ func names(root *os.Root, p string, f *os.File) bool {
 	return err == nil && os.SameFile(open, named)
 }
 
-// sweepTemp removes the temporary file p if no upload holds it, and reports
-// whether it did. Any failure leaves the file: it is only garbage, and the
-// next sweep tries again.
-func sweepTemp(root *os.Root, p string) bool {
-	// Open for writing: on NFS an exclusive lock needs a writable descriptor.
-	// Nothing is written.
-	f, err := root.OpenFile(p, os.O_WRONLY, 0)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	if !lockDead(f) || !names(root, p, f) {
-		return false
-	}
-	return root.Remove(p) == nil
-}
-
 // sweepFolder removes the dead temporary files directly in dir and reports
 // whether it removed any. It reads the folder in batches: memory stays
 // bounded however many objects it holds.
@@ -101,7 +85,7 @@ func sweepFolder(root *os.Root, dir string) bool {
 	for {
 		entries, err := d.ReadDir(256)
 		for _, e := range entries {
-			if e.Type().IsRegular() && storage.IsTemp(e.Name()) && sweepTemp(root, path.Join(dir, e.Name())) {
+			if e.Type().IsRegular() && storage.IsTemp(e.Name()) && removeIfDead(root, path.Join(dir, e.Name())) {
 				swept = true
 			}
 		}
