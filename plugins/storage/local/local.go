@@ -63,7 +63,7 @@ func plugin() sdk.Plugin {
 		Schema: spec.Schema{Fields: []spec.Field{
 			{
 				Name: "path", Label: "Directory", Type: spec.String, Required: true,
-				Help: "Absolute path of the folder that holds the backups. Files are written 0600 and folders 0700, readable only by the user running dbkeep.",
+				Help: "Absolute path of the folder that holds the backups. Files are written 0600 and folders 0700, readable only by the user running dbkeep. A partial file left by an upload that was killed is removed the next time its folder is listed (as removing the failed backup does).",
 			},
 			{
 				Name: "create", Label: "Create the directory if missing", Type: spec.Bool, Default: "false",
