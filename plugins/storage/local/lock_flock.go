@@ -36,7 +36,22 @@ func claim(f *os.File) error {
 	case errors.Is(err, syscall.EWOULDBLOCK):
 		return errTaken
 	case err == nil, errors.Is(err, syscall.ENOLCK), errors.Is(err, syscall.EOPNOTSUPP), errors.Is(err, syscall.EINVAL):
-		return f.Chmod(filePerm)
+		return givePerm(f)
+	}
+	return err
+}
+
+// givePerm gives f filePerm. Filesystems without Unix permissions (FAT and
+// exFAT disks, some shares) refuse chmod but show every file with the
+// mount's mode, never none: the upload goes on there, and only a file truly
+// left without permissions is an error.
+func givePerm(f *os.File) error {
+	err := f.Chmod(filePerm)
+	if err == nil {
+		return nil
+	}
+	if fi, serr := f.Stat(); serr == nil && fi.Mode().Perm() != 0 {
+		return nil
 	}
 	return err
 }
