@@ -28,9 +28,12 @@ var errTaken = errors.New("the temporary file was taken for a crash's leftover")
 func createTemp(root *os.Root, dir string) (*os.File, string, error) {
 	for attempt := 0; ; attempt++ {
 		f, tmp, err := tryCreateTemp(root, dir)
-		// ErrNotExist: a concurrent Delete or List removed the folder, empty,
-		// between MkdirAll and the creation; make it again.
-		if err == nil || !(errors.Is(err, fs.ErrNotExist) || errors.Is(err, errTaken)) || attempt == 3 {
+		// A concurrent Delete or List removed the folder, empty, between
+		// MkdirAll and the creation (ErrNotExist), or while MkdirAll made it
+		// (ErrExist: it saw it missing, then made by another upload): make it
+		// again. ErrExist of the file itself would be a random name drawn
+		// twice: a new one is drawn.
+		if err == nil || !(errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrExist) || errors.Is(err, errTaken)) || attempt == 7 {
 			return f, tmp, err
 		}
 	}
