@@ -192,4 +192,3 @@ func limitMemory() {
 		debug.SetMemoryLimit(softMemoryLimit)
 	}
 }
-
