@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -40,9 +41,20 @@ func (r *run) dumpAll() {
 
 // dumpDatabase runs the plugin's Dump into a dumpWriter and brings the
 // object to its end on every destination.
+//
+// The dump runs under its own context, which the uploads cancel when every
+// destination has failed by itself: a dump that is not writing (pg_dump
+// waiting for a lock) would otherwise never learn that nobody reads it.
 func (r *run) dumpDatabase(name string) error {
-	w := &dumpWriter{r: r, database: name}
-	err := r.db.Dump(r.ctx, r.source.Config, database.DumpRequest{Database: name}, w)
+	dctx, stop := context.WithCancelCause(r.ctx)
+	defer stop(nil)
+	w := &dumpWriter{r: r, database: name, stop: stop}
+	err := r.db.Dump(dctx, r.source.Config, database.DumpRequest{Database: name}, w)
+	if err != nil && r.ctx.Err() == nil && dctx.Err() != nil {
+		// The plugin reports its cancelled context; why it was cancelled
+		// is the uploads' reason.
+		err = context.Cause(dctx)
+	}
 	return w.finish(err)
 }
 
@@ -52,6 +64,8 @@ func (r *run) dumpDatabase(name string) error {
 type dumpWriter struct {
 	r        *run
 	database string
+	// stop cancels the plugin's Dump, with the reason.
+	stop context.CancelCauseFunc
 
 	mu     sync.Mutex
 	begun  bool
@@ -77,7 +91,7 @@ func (w *dumpWriter) Begin(h database.DumpHeader) error {
 		return w.failed
 	}
 	w.header = h
-	obj, err := w.r.openObject(w.database, h)
+	obj, err := w.r.openObject(w.database, h, w.stop)
 	if err != nil {
 		w.failed = err
 		return err

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -38,14 +39,15 @@ type object struct {
 	fan    *fanout
 }
 
-// openObject builds the chain for one dump and opens its uploads.
-func (r *run) openObject(db string, h database.DumpHeader) (*object, error) {
+// openObject builds the chain for one dump and opens its uploads; stopDump
+// ends the dump when no upload is left to take it.
+func (r *run) openObject(db string, h database.DumpHeader, stopDump context.CancelCauseFunc) (*object, error) {
 	name, err := backupset.ObjectName(db, h.Extension, r.job.Compression, r.key != nil)
 	if err != nil {
 		return nil, fmt.Errorf("name the object of %q: %w", db, err)
 	}
 	o := &object{r: r, database: db, name: name, header: h, hash: sha256.New()}
-	o.fan = r.openFanout(r.prefix + name)
+	o.fan = r.openFanout(r.prefix+name, stopDump)
 	var sink io.Writer = storedWriter{o}
 	if r.key != nil {
 		if o.enc, err = dbk1.NewWriter(sink, r.key); err != nil {

@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"sync/atomic"
 
 	"github.com/dbkeep/dbkeep/core/internal/execlog"
 	"github.com/dbkeep/dbkeep/sdk/storage"
@@ -22,6 +24,13 @@ type fanout struct {
 	r     *run
 	name  string
 	sinks []*sink
+	// stopDump ends the dump when every upload has failed by itself.
+	stopDump context.CancelCauseFunc
+	// finishing is set when finish starts ending the uploads: an upload
+	// failing after that failed because it was told to.
+	finishing atomic.Bool
+	// dead counts the uploads that failed by themselves.
+	dead atomic.Int32
 }
 
 // sink is one destination's upload of the object.
@@ -37,6 +46,9 @@ type sink struct {
 	// result receives the Upload's outcome once.
 	result chan uploadResult
 	failed error
+	// own: the upload failed by itself, before finish ended it. Written
+	// by the upload goroutine before it sends the result.
+	own bool
 }
 
 // uploadResult is what one destination's Upload returned.
@@ -49,8 +61,8 @@ type uploadResult struct {
 }
 
 // openFanout starts the upload of name on every live destination.
-func (r *run) openFanout(name string) *fanout {
-	f := &fanout{r: r, name: name}
+func (r *run) openFanout(name string, stopDump context.CancelCauseFunc) *fanout {
+	f := &fanout{r: r, name: name, stopDump: stopDump}
 	for _, d := range r.live() {
 		ctx, cancel := context.WithCancel(r.ctx)
 		pr, pw := io.Pipe()
@@ -63,6 +75,15 @@ func (r *run) openFanout(name string) *fanout {
 			// nobody reads any more.
 			if err != nil {
 				pr.CloseWithError(err)
+				if !f.finishing.Load() {
+					s.own = true
+					// The last one to fail stops the dump: writes would
+					// fail anyway, but a dump that is not writing (waiting
+					// for a lock) would wait forever for nobody.
+					if int(f.dead.Add(1)) == len(f.sinks) {
+						f.stopDump(fmt.Errorf("%w: %v", errNoDestinationLeft, err))
+					}
+				}
 			} else {
 				pr.Close()
 			}
@@ -118,6 +139,7 @@ func (f *fanout) write(p []byte) error {
 // end of the object and commits it), else with cause (the plugin discards
 // the partial object). It returns each destination's outcome.
 func (f *fanout) finish(cause error) []uploadResult {
+	f.finishing.Store(true)
 	out := make([]uploadResult, 0, len(f.sinks))
 	for _, s := range f.sinks {
 		close(s.in)
@@ -135,7 +157,7 @@ func (f *fanout) finish(cause error) []uploadResult {
 	for _, s := range f.sinks {
 		res := <-s.result
 		s.cancel()
-		if s.failed != nil {
+		if s.failed != nil || s.own {
 			res.own = true
 			if res.err == nil {
 				res.err = s.failed
