@@ -96,6 +96,12 @@ bench: test-services ## benchmarks (speed and memory goals); figures go to docs/
 	@# Each storage plugin against its local server (256 MiB each way), then
 	@# S3's memory with a 2 GiB object; one pass each, they are long.
 	go test -run '^$$' -bench 'StoragePlugins|S3UploadMemory' -benchtime 1x -count 1 -timeout 60m ./internal/benchmarks/
+	@# The backup engine, compression, DBK1 and retention on their own, then a
+	@# ≥ 1 GiB PostgreSQL backup through the real core beside pg_dump | zstd
+	@# (generates the database once, a minute or two).
+	go test -run '^$$' -bench . -benchtime 1x -count 1 ./core/internal/engine/ ./core/internal/retention/
+	go test -run '^$$' -bench . -count 1 ./core/internal/compress/ ./core/internal/dbk1/ ./core/internal/execlog/
+	go test -run '^$$' -bench Backup1GiB -benchtime 1x -count 1 -timeout 60m ./core/e2e/
 	cd sdk && go test -run '^$$' -bench . -count 1 ./...
 
 tools: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc ## install the pinned code generators into .tools/
