@@ -99,8 +99,8 @@ bench: test-services ## benchmarks (speed and memory goals); figures go to docs/
 	@# The backup engine, compression, DBK1 and retention on their own, then a
 	@# ≥ 1 GiB PostgreSQL backup through the real core beside pg_dump | zstd
 	@# (generates the database once, a minute or two).
-	go test -run '^$$' -bench . -benchtime 1x -count 1 ./core/internal/engine/ ./core/internal/retention/
-	go test -run '^$$' -bench . -count 1 ./core/internal/compress/ ./core/internal/dbk1/ ./core/internal/execlog/
+	go test -run '^$$' -bench . -benchtime 1x -count 1 ./core/internal/engine/
+	go test -run '^$$' -bench . -count 1 ./core/internal/compress/ ./core/internal/dbk1/ ./core/internal/execlog/ ./core/internal/retention/
 	go test -run '^$$' -bench Backup1GiB -benchtime 1x -count 1 -timeout 60m ./core/e2e/
 	cd sdk && go test -run '^$$' -bench . -count 1 ./...
 
