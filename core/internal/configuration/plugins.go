@@ -39,8 +39,10 @@ type Plugin struct {
 
 // Health is a plugin's process as the host supervises it.
 type Health struct {
-	Running   bool       `json:"running"`
-	Crashes   int        `json:"crashes"`
+	Running bool `json:"running"`
+	Crashes int  `json:"crashes"`
+	// Restarts counts processes started again after a crash.
+	Restarts  int        `json:"restarts"`
 	LastCrash *time.Time `json:"lastCrash,omitempty"`
 	LastError string     `json:"lastError,omitempty"`
 }
@@ -50,7 +52,7 @@ type Health struct {
 func (p *Plugins) List(_ context.Context, kind string) []Plugin {
 	health := map[string]Health{}
 	for _, st := range p.s.plugins.Status() {
-		health[st.ID] = Health{Running: st.Running, Crashes: st.Crashes, LastCrash: st.LastCrash, LastError: st.LastError}
+		health[st.ID] = Health{Running: st.Running, Crashes: st.Crashes, Restarts: st.Restarts, LastCrash: st.LastCrash, LastError: st.LastError}
 	}
 	var out []Plugin
 	for _, e := range append(append([]pluginhost.Entry{}, p.s.loaded.Loaded...), p.s.loaded.Refused...) {

@@ -17,6 +17,9 @@ var (
 	pluginCrashesDesc = prometheus.NewDesc(namespace+"_plugin_crashes_total",
 		"Unexpected exits of the plugin's process since the core started.",
 		[]string{"plugin"}, nil)
+	pluginRestartsDesc = prometheus.NewDesc(namespace+"_plugin_restarts_total",
+		"Processes of the plugin started again after the first (after a crash, on next use) since the core started.",
+		[]string{"plugin"}, nil)
 	pluginsRefusedDesc = prometheus.NewDesc(namespace+"_plugins_refused",
 		"Plugins found at start but refused (bad checksum, wrong protocol, failed handshake).",
 		nil, nil)
@@ -34,6 +37,7 @@ type pluginCollector struct{ src Plugins }
 func (pc pluginCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- pluginUpDesc
 	ch <- pluginCrashesDesc
+	ch <- pluginRestartsDesc
 	ch <- pluginsRefusedDesc
 }
 
@@ -45,6 +49,7 @@ func (pc pluginCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(pluginUpDesc, prometheus.GaugeValue, up, s.ID)
 		ch <- prometheus.MustNewConstMetric(pluginCrashesDesc, prometheus.CounterValue, float64(s.Crashes), s.ID)
+		ch <- prometheus.MustNewConstMetric(pluginRestartsDesc, prometheus.CounterValue, float64(s.Restarts), s.ID)
 	}
 	ch <- prometheus.MustNewConstMetric(pluginsRefusedDesc, prometheus.GaugeValue, float64(len(pc.src.Loaded().Refused)))
 }

@@ -85,7 +85,7 @@ func (p plugins) Status() []pluginhost.Status   { return p.status }
 func TestPluginMetrics(t *testing.T) {
 	m := New(Options{Plugins: plugins{
 		loaded: pluginhost.LoadReport{Refused: make([]pluginhost.Entry, 1)},
-		status: []pluginhost.Status{{ID: "database-postgres", Running: true, Crashes: 0}, {ID: "storage-s3", Crashes: 3}},
+		status: []pluginhost.Status{{ID: "database-postgres", Running: true, Crashes: 0}, {ID: "storage-s3", Crashes: 3, Restarts: 2}},
 	}})
 	app := fiber.New()
 	app.Get(Path, m.Handler())
@@ -93,6 +93,8 @@ func TestPluginMetrics(t *testing.T) {
 		`dbkeep_plugin_up{plugin="database-postgres"} 1`,
 		`dbkeep_plugin_up{plugin="storage-s3"} 0`,
 		`dbkeep_plugin_crashes_total{plugin="storage-s3"} 3`,
+		`dbkeep_plugin_restarts_total{plugin="storage-s3"} 2`,
+		`dbkeep_plugin_restarts_total{plugin="database-postgres"} 0`,
 		`dbkeep_plugins_refused 1`,
 	)
 }

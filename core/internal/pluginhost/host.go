@@ -111,7 +111,10 @@ type Status struct {
 	Running bool   `json:"running"`
 	PID     int    `json:"pid,omitempty"`
 	// Crashes counts unexpected exits since the host started.
-	Crashes   int        `json:"crashes"`
+	Crashes int `json:"crashes"`
+	// Restarts counts the processes started after the first one: after a
+	// crash, on the next use.
+	Restarts  int        `json:"restarts"`
 	LastCrash *time.Time `json:"lastCrash,omitempty"`
 	// LastError is why the last start failed, if it did.
 	LastError string `json:"lastError,omitempty"`

@@ -16,6 +16,7 @@ type slot struct {
 
 	mu        sync.Mutex // guards the fields below
 	inst      *instance
+	starts    int
 	crashes   int
 	lastCrash time.Time
 	lastErr   string
@@ -66,6 +67,7 @@ func (h *Host) acquire(ctx context.Context, id string) (*instance, error) {
 		return nil, err
 	}
 	s.inst, s.lastErr = inst, ""
+	s.starts++
 	return inst, nil
 }
 
@@ -90,6 +92,9 @@ func (s *slot) status() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Status{ID: s.id, Crashes: s.crashes, LastError: s.lastErr}
+	if s.starts > 1 {
+		st.Restarts = s.starts - 1
+	}
 	if s.inst != nil && !s.inst.exited() {
 		st.Running, st.PID = true, s.inst.pid
 	}

@@ -79,8 +79,8 @@ func TestCrashFailsInFlightCallAndRestarts(t *testing.T) {
 		t.Errorf("Test answered %q before and after the crash: not a new process", after)
 	}
 	status = h.Status()
-	if len(status) != 1 || !status[0].Running || status[0].PID == pid || status[0].Crashes != 1 || status[0].LastCrash == nil {
-		t.Errorf("status after the restart = %+v, want running, a new pid, one crash", status)
+	if len(status) != 1 || !status[0].Running || status[0].PID == pid || status[0].Crashes != 1 || status[0].LastCrash == nil || status[0].Restarts != 1 {
+		t.Errorf("status after the restart = %+v, want running, a new pid, one crash, one restart", status)
 	}
 	assertContainsAll(t, "log", env.log.String(), []string{
 		"plugin crashed; it restarts on next use", "plugin=dbkeep-storage-fixture",

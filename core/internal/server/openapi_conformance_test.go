@@ -85,7 +85,6 @@ func (cf *conformance) find(method, path string) (*routers.Route, map[string]str
 	return nil, nil
 }
 
-
 // The validator decodes a body by its media type before checking it; the
 // answers that are not JSON are read as the text they are (an event
 // stream) or as bytes (a zip), and their schema is a string.
