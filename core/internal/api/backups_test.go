@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,8 +15,8 @@ import (
 
 	"github.com/dbkeep/dbkeep/core/internal/auth"
 	"github.com/dbkeep/dbkeep/core/internal/backupset"
-	"github.com/dbkeep/dbkeep/core/internal/seal"
 	"github.com/dbkeep/dbkeep/core/internal/store"
+	"github.com/dbkeep/dbkeep/core/internal/store/storetest"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 )
 
@@ -34,18 +33,7 @@ type backupsEnv struct {
 func newBackupsEnv(t *testing.T) *backupsEnv {
 	t.Helper()
 	ctx := context.Background()
-	key, err := seal.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), store.FileName), Sealer: sealer})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t, nil)
 	accounts, err := auth.New(ctx, auth.Options{Store: st, PasswordParams: &auth.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,8 +21,8 @@ import (
 	"github.com/dbkeep/dbkeep/core/internal/execlog"
 	"github.com/dbkeep/dbkeep/core/internal/executions"
 	"github.com/dbkeep/dbkeep/core/internal/queue"
-	"github.com/dbkeep/dbkeep/core/internal/seal"
 	"github.com/dbkeep/dbkeep/core/internal/store"
+	"github.com/dbkeep/dbkeep/core/internal/store/storetest"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 )
 
@@ -107,18 +106,7 @@ const testPassword = "a long enough password"
 func newExecEnv(t *testing.T) *execEnv {
 	t.Helper()
 	ctx := context.Background()
-	key, err := seal.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), store.FileName), Sealer: sealer})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t, nil)
 	accounts, err := auth.New(ctx, auth.Options{Store: st, PasswordParams: &auth.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)

@@ -3,31 +3,18 @@ package auth
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 
-	"github.com/dbkeep/dbkeep/core/internal/seal"
 	"github.com/dbkeep/dbkeep/core/internal/store"
+	"github.com/dbkeep/dbkeep/core/internal/store/storetest"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 )
 
 func newService(t *testing.T) (*Service, *store.Store) {
 	t.Helper()
 	ctx := context.Background()
-	key, err := seal.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), store.FileName), Sealer: sealer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, nil)
 	svc, err := New(ctx, Options{Store: st, PasswordParams: &cheap})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package configuration_test
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"io"
@@ -18,8 +17,8 @@ import (
 	"github.com/dbkeep/dbkeep/core/internal/api"
 	"github.com/dbkeep/dbkeep/core/internal/auth"
 	"github.com/dbkeep/dbkeep/core/internal/configuration"
-	"github.com/dbkeep/dbkeep/core/internal/seal"
 	"github.com/dbkeep/dbkeep/core/internal/store"
+	"github.com/dbkeep/dbkeep/core/internal/store/storetest"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 )
 
@@ -55,20 +54,7 @@ func newEnv(t *testing.T) *env {
 // newEnvProbing is newEnv with the given bound on calls through plugins.
 func newEnvProbing(t *testing.T, probeTimeout time.Duration) *env {
 	t.Helper()
-	dir := t.TempDir()
-	key, err := seal.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(dir, store.FileName), Sealer: sealer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, nil)
 	// The accounts repositories are not this package's to use; one raw row
 	// is the user the audit log's entries point at.
 	db, err := sql.Open("sqlite", st.Path())
@@ -84,7 +70,7 @@ func newEnvProbing(t *testing.T, probeTimeout time.Duration) *env {
 	svc := configuration.New(configuration.Options{Store: st, Plugins: testHost, Loaded: testLoaded, ProbeTimeout: probeTimeout})
 	app := fiber.New(fiber.Config{ErrorHandler: api.ErrorHandler})
 	api.New(api.Deps{Auth: allowAll{}, Audit: st.Audit(), Configuration: svc}).Mount(app)
-	return &env{t: t, app: app, st: st, dir: dir}
+	return &env{t: t, app: app, st: st, dir: t.TempDir()}
 }
 
 // answer is a decoded envelope, with the raw body for searching.

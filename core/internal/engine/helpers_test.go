@@ -23,8 +23,8 @@ import (
 	"github.com/dbkeep/dbkeep/core/internal/dbk1"
 	"github.com/dbkeep/dbkeep/core/internal/engine"
 	"github.com/dbkeep/dbkeep/core/internal/execlog"
-	"github.com/dbkeep/dbkeep/core/internal/seal"
 	"github.com/dbkeep/dbkeep/core/internal/store"
+	"github.com/dbkeep/dbkeep/core/internal/store/storetest"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 	"github.com/dbkeep/dbkeep/sdk/storage"
 )
@@ -108,19 +108,7 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	k, err := seal.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := seal.New(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), store.FileName), Sealer: sealer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, nil)
 	f := &fixture{t: t, st: st, journal: newJournal()}
 	f.journal.statusAtFinish = func(id int64) store.ExecutionStatus {
 		ex, err := st.Executions().Get(context.Background(), id)

@@ -3,13 +3,12 @@ package executions
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 
 	"github.com/dbkeep/dbkeep/core/internal/execlog"
 	"github.com/dbkeep/dbkeep/core/internal/queue"
-	"github.com/dbkeep/dbkeep/core/internal/seal"
 	"github.com/dbkeep/dbkeep/core/internal/store"
+	"github.com/dbkeep/dbkeep/core/internal/store/storetest"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 )
 
@@ -23,16 +22,7 @@ func (idleRunner) CleanupInterrupted(context.Context, int64) error { return nil 
 func newService(t *testing.T) (*Service, *execlog.Journal, int64) {
 	t.Helper()
 	ctx := context.Background()
-	key, _ := seal.GenerateKey()
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), store.FileName), Sealer: sealer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, nil)
 	src, err := st.Sources().Create(ctx, store.ConnectionInput{Name: "src", PluginID: "database-sqlite", Config: spec.Config{}})
 	if err != nil {
 		t.Fatal(err)

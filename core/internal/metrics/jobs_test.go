@@ -3,15 +3,14 @@ package metrics
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/dbkeep/dbkeep/core/internal/seal"
 	"github.com/dbkeep/dbkeep/core/internal/store"
+	"github.com/dbkeep/dbkeep/core/internal/store/storetest"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 )
 
@@ -20,22 +19,10 @@ import (
 // stored bytes, and the queue length.
 func TestJobMetrics(t *testing.T) {
 	ctx := context.Background()
-	key, err := seal.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// A clock that moves 90 s per reading, so the run's duration is known.
 	now := time.Date(2026, 6, 1, 2, 0, 0, 0, time.UTC)
 	clock := func() time.Time { now = now.Add(90 * time.Second); return now }
-	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), store.FileName), Sealer: sealer, Now: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t, clock)
 	m := New(Options{Jobs: st.Executions(), ScrapeTimeout: time.Second})
 	app := fiber.New()
 	app.Get(Path, m.Handler())

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/dbkeep/dbkeep/core/internal/pluginhost"
-	"github.com/dbkeep/dbkeep/core/internal/seal"
 	"github.com/dbkeep/dbkeep/core/internal/store"
+	"github.com/dbkeep/dbkeep/core/internal/store/storetest"
 )
 
 func scrape(t *testing.T, app *fiber.App) string {
@@ -103,19 +102,7 @@ func TestPluginMetrics(t *testing.T) {
 // a zero series for every known type and status.
 func TestExecutionMetrics(t *testing.T) {
 	ctx := context.Background()
-	key, err := seal.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), store.FileName), Sealer: sealer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t, nil)
 	m := New(Options{Executions: st.Executions(), ScrapeTimeout: time.Second})
 	if n := testutil.CollectAndCount(m.Registry(), "dbkeep_executions"); n != 21 {
 		t.Errorf("%d execution series on an empty state, want 21 (3 types x 7 statuses)", n)

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,8 +17,8 @@ import (
 
 	"github.com/dbkeep/dbkeep/core/internal/api"
 	"github.com/dbkeep/dbkeep/core/internal/auth"
-	"github.com/dbkeep/dbkeep/core/internal/seal"
 	"github.com/dbkeep/dbkeep/core/internal/store"
+	"github.com/dbkeep/dbkeep/core/internal/store/storetest"
 )
 
 // These tests run the real server: real routes, the real auth service and
@@ -54,20 +53,8 @@ type testServer struct {
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
 	ctx := context.Background()
-	key, err := seal.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	clk := &clock{t: time.Now().UTC()}
-	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), store.FileName), Sealer: sealer, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, clk.Now)
 	svc, err := auth.New(ctx, auth.Options{Store: st, Now: clk.Now,
 		PasswordParams: &auth.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,8 +23,8 @@ import (
 	"github.com/dbkeep/dbkeep/core/internal/execlog"
 	"github.com/dbkeep/dbkeep/core/internal/executions"
 	"github.com/dbkeep/dbkeep/core/internal/queue"
-	"github.com/dbkeep/dbkeep/core/internal/seal"
 	"github.com/dbkeep/dbkeep/core/internal/store"
+	"github.com/dbkeep/dbkeep/core/internal/store/storetest"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 )
 
@@ -227,20 +226,8 @@ func (idleRunner) CleanupInterrupted(context.Context, int64) error { return nil 
 func newExecServer(t *testing.T) (*testServer, int64) {
 	t.Helper()
 	ctx := context.Background()
-	key, err := seal.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	clk := &clock{t: time.Now().UTC()}
-	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), store.FileName), Sealer: sealer, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, clk.Now)
 	svc, err := auth.New(ctx, auth.Options{Store: st, Now: clk.Now, PasswordParams: &auth.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)
