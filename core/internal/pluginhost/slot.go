@@ -71,10 +71,14 @@ func (h *Host) acquire(ctx context.Context, id string) (*instance, error) {
 	return inst, nil
 }
 
+// live returns the running process, or nil. It asks go-plugin too, which
+// learns of an exit as soon as the process is reaped: the monitor notices
+// only on its next poll, and a call made in between would fail on a dead
+// connection instead of starting the plugin again.
 func (s *slot) live() *instance {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.inst != nil && !s.inst.exited() {
+	if s.inst != nil && !s.inst.exited() && !s.inst.client.Exited() {
 		return s.inst
 	}
 	return nil
