@@ -8,6 +8,7 @@ import (
 
 	"github.com/dbkeep/dbkeep/core/internal/backupset"
 	"github.com/dbkeep/dbkeep/core/internal/execlog"
+	"github.com/dbkeep/dbkeep/core/internal/queue"
 	"github.com/dbkeep/dbkeep/core/internal/store"
 	"github.com/dbkeep/dbkeep/sdk/spec"
 	"github.com/dbkeep/dbkeep/sdk/storage"
@@ -21,8 +22,9 @@ import (
 // fails leaves an incomplete set that retention removes after the grace
 // period.
 func (r *run) abandon() {
-	cancelled, _ := r.cancelled()
-	keepComplete := r.sealed && !cancelled && r.fatal == nil
+	// Sets sealed by this run are whole backups: nothing that happens after
+	// (a cancel, a failure in retention or notify) removes them.
+	keepComplete := r.sealed
 	var todo []*destination
 	for _, d := range r.dests {
 		if d.set.ID == 0 || (keepComplete && d.complete) {
@@ -33,7 +35,7 @@ func (r *run) abandon() {
 	if len(todo) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), r.e.o.CleanupTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), r.cleanupBudget())
 	defer cancel()
 	for _, d := range todo {
 		n, err := r.e.removeSet(ctx, d.loc, d.conn.Config, d.set)
@@ -46,14 +48,35 @@ func (r *run) abandon() {
 	}
 }
 
-// removeSet deletes a set from storage and then its row. The manifest goes
-// first, so the set stops being a backup at once (and its row says so
-// before anything else is removed); then every object under its prefix;
-// the row last, so that an interrupted removal leaves a record to finish
-// it. It returns how many objects were deleted.
+// cleanupBudget is how long abandon may take: the configured timeout, but
+// little when the core is shutting down (a service manager kills a core
+// that takes too long to stop; what is left is an incomplete set that
+// retention removes after the grace period).
+func (r *run) cleanupBudget() time.Duration {
+	if _, cause := r.cancelled(); errors.Is(cause, queue.ErrShutdown) {
+		return min(r.e.o.CleanupTimeout, shutdownBudget)
+	}
+	return r.e.o.CleanupTimeout
+}
+
+// shutdownBudget bounds the cleanup and the notifications of a run stopped
+// by the core's shutdown.
+const shutdownBudget = 10 * time.Second
+
+// removeSet deletes a set from storage and then its row. The row is marked
+// incomplete first, so the set stops being listed as a backup before any of
+// it goes; then the manifest (the set stops being one in storage too); then
+// every object under its prefix; the row last, so that an interrupted
+// removal leaves an incomplete record that retention finishes after the
+// grace period. It returns how many objects were deleted.
 func (e *Engine) removeSet(ctx context.Context, loc storage.Location, cfg spec.Config, set store.BackupSet) (int, error) {
 	if loc == nil {
 		return 0, errors.New("the destination's plugin is not available")
+	}
+	if set.Status == store.SetComplete {
+		if err := e.o.Store.BackupSets().MarkIncomplete(ctx, set.ID); err != nil {
+			return 0, err
+		}
 	}
 	n := 0
 	err := loc.Delete(ctx, cfg, set.Prefix+backupset.ManifestName)
@@ -62,11 +85,6 @@ func (e *Engine) removeSet(ctx context.Context, loc storage.Location, cfg spec.C
 		n++
 	case !errors.Is(err, spec.ErrNotFound):
 		return n, fmt.Errorf("delete %s: %w", backupset.ManifestName, err)
-	}
-	if set.Status == store.SetComplete {
-		if err := e.o.Store.BackupSets().MarkIncomplete(ctx, set.ID); err != nil {
-			return n, err
-		}
 	}
 	var names []string
 	if err := loc.List(ctx, cfg, set.Prefix, func(o storage.ObjectInfo) error {

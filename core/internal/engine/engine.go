@@ -129,9 +129,15 @@ func (e *Engine) Run(ctx context.Context, ex store.Execution) {
 		// A bug must not leave the execution running forever: record it.
 		if p := recover(); p != nil {
 			e.o.Logger.Error("backup run panicked", "execution", ex.ID, "panic", p)
-			r.fail(fmt.Errorf("internal error: %v", p))
-			r.abandon()
-			r.settle()
+			if r.sealed && r.status != "" {
+				// The sets are stored and the status decided: the bug hit
+				// retention or notify, which never change either.
+				r.log(execlog.Error, "internal error after the backup was stored: %v", p)
+			} else {
+				r.fail(fmt.Errorf("internal error: %v", p))
+				r.abandon()
+				r.settle()
+			}
 			r.finalize()
 		}
 	}()

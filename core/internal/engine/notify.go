@@ -2,12 +2,14 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dbkeep/dbkeep/core/internal/execlog"
+	"github.com/dbkeep/dbkeep/core/internal/queue"
 	"github.com/dbkeep/dbkeep/core/internal/store"
 	"github.com/dbkeep/dbkeep/sdk/notification"
 )
@@ -35,8 +37,13 @@ func (r *run) notify() {
 	r.stage("notify")
 	ev := r.event()
 	base := context.WithoutCancel(r.ctx)
+	timeout := r.e.o.NotifyTimeout
+	if _, cause := r.cancelled(); errors.Is(cause, queue.ErrShutdown) {
+		// The core is stopping: say it quickly or not at all.
+		timeout = min(timeout, shutdownBudget/2)
+	}
 	for _, n := range want {
-		ctx, cancel := context.WithTimeout(base, r.e.o.NotifyTimeout)
+		ctx, cancel := context.WithTimeout(base, timeout)
 		name, err := r.send(ctx, n.ChannelID, ev)
 		cancel()
 		if err != nil {

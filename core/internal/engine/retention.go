@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/dbkeep/dbkeep/core/internal/execlog"
@@ -66,7 +67,13 @@ func (r *run) retainOn(d *destination) (err error) {
 		if !ok {
 			continue
 		}
-		n, err := r.e.removeSet(r.ctx, d.loc, d.conn.Config, s)
+		if c, _ := r.cancelled(); c {
+			// The rest waits for the next run; a removal under way is
+			// finished below, never left half done by the cancel.
+			r.log(execlog.Info, "retention on destination %s: stopped by the cancel, the next run goes on", d.name())
+			return nil
+		}
+		n, err := r.removeWhole(d, s)
 		if err != nil {
 			failed++
 			r.log(execlog.Warn, "retention on destination %s: could not delete set %s (%s): %v", d.name(), s.Prefix, del.Reason, err)
@@ -80,6 +87,14 @@ func (r *run) retainOn(d *destination) (err error) {
 		return fmt.Errorf("%d set(s) could not be deleted; the next run tries again", failed)
 	}
 	return nil
+}
+
+// removeWhole removes one set on a context of its own, bounded: a cancel
+// arriving in the middle must not leave the set half deleted.
+func (r *run) removeWhole(d *destination, s store.BackupSet) (int, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), r.e.o.CleanupTimeout)
+	defer cancel()
+	return r.e.removeSet(ctx, d.loc, d.conn.Config, s)
 }
 
 // policyOf converts a job destination's stored policy.
