@@ -85,8 +85,24 @@ func New(opts Options) *Queue {
 // ends. It returns after ctx ends and every running execution has stopped;
 // their contexts are cancelled with cause ErrShutdown.
 func (q *Queue) Run(ctx context.Context) error {
-	if err := q.recover(ctx); err != nil {
-		return err
+	// Nothing may run before the previous process's leftovers are dealt
+	// with, and a core without a dispatcher would leave every execution
+	// pending forever: a failing recovery (a busy or locked state file) is
+	// retried until it works or the core stops.
+	for wait := time.Second; ; wait = min(2*wait, time.Minute) {
+		err := q.recover(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		q.log.Error("recovering the executions of the previous start failed; nothing runs until it works", "error", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
 	}
 	ticker := time.NewTicker(q.poll)
 	defer ticker.Stop()
