@@ -65,15 +65,19 @@ func (a *API) listBackups(c fiber.Ctx) error {
 		return fail(c, err)
 	}
 	f := store.BackupSetFilter{Status: store.SetComplete}
-	for name, dst := range map[string]**int64{"job": &f.JobID, "destination": &f.DestinationID} {
-		if c.Query(name) == "" {
+	// In a fixed order, so that two bad filters always report the same one.
+	for _, q := range []struct {
+		name string
+		dst  **int64
+	}{{"job", &f.JobID}, {"destination", &f.DestinationID}} {
+		if c.Query(q.name) == "" {
 			continue
 		}
-		n, err := int64Query(c, name)
+		n, err := int64Query(c, q.name)
 		if err != nil {
 			return fail(c, err)
 		}
-		*dst = &n
+		*q.dst = &n
 	}
 	svc, err := a.backups()
 	if err != nil {
