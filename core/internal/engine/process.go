@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"sync"
 
 	"github.com/dbkeep/dbkeep/core/internal/backupset"
 	"github.com/dbkeep/dbkeep/core/internal/compress"
@@ -31,12 +32,19 @@ type object struct {
 	name   string
 	header database.DumpHeader
 
-	plain  int64
+	plain int64
+	// comp and enc are nil once closed.
 	comp   io.WriteCloser
 	enc    io.WriteCloser
 	hash   hash.Hash
 	stored int64
 	fan    *fanout
+
+	// sinkMu guards sinkErr: the compressor's goroutines write into the
+	// fan-out while the dump's goroutine checks it.
+	sinkMu sync.Mutex
+	// sinkErr is the first error of the fan-out; see storedWriter.
+	sinkErr error
 }
 
 // openObject builds the chain for one dump and opens its uploads; stopDump
@@ -71,11 +79,15 @@ func (r *run) level() int {
 	return *r.job.CompressionLevel
 }
 
-// write takes dump bytes.
+// write takes dump bytes. It fails once the fan-out failed, which the
+// compressor itself is never told (see storedWriter).
 func (o *object) write(p []byte) (int, error) {
 	n, err := o.comp.Write(p)
 	o.plain += int64(n)
 	o.r.updateProgress(false, func(pr *execlog.Progress) { pr.BytesRead += int64(n) })
+	if err == nil {
+		err = o.failed()
+	}
 	if err != nil {
 		return n, fmt.Errorf("process the dump of %q: %w", o.database, err)
 	}
@@ -83,15 +95,33 @@ func (o *object) write(p []byte) (int, error) {
 }
 
 // storedWriter hashes and counts the bytes as stored, then fans them out.
+//
+// When the fan-out fails, it records why and swallows the bytes instead of
+// failing: a compressor that saw a write error would keep its goroutines
+// (pgzip's Close returns the error at once and never stops its writer), and
+// the object is going to be aborted anyway. object.write and object.close
+// report the recorded error.
 type storedWriter struct{ o *object }
 
 func (s storedWriter) Write(p []byte) (int, error) {
 	if err := s.o.fan.write(p); err != nil {
-		return 0, err
+		s.o.sinkMu.Lock()
+		if s.o.sinkErr == nil {
+			s.o.sinkErr = err
+		}
+		s.o.sinkMu.Unlock()
+		return len(p), nil
 	}
 	s.o.hash.Write(p)
 	s.o.stored += int64(len(p))
 	return len(p), nil
+}
+
+// failed returns the fan-out's first error, nil while it works.
+func (o *object) failed() error {
+	o.sinkMu.Lock()
+	defer o.sinkMu.Unlock()
+	return o.sinkErr
 }
 
 // close flushes the chain, ends every upload, and checks what each
@@ -99,13 +129,19 @@ func (s storedWriter) Write(p []byte) (int, error) {
 // size or SHA-256 differs is dropped. It fails when no destination stored
 // the object.
 func (o *object) close() error {
-	if err := o.comp.Close(); err != nil {
+	comp := o.comp
+	o.comp = nil
+	if err := comp.Close(); err != nil {
 		return o.abort(fmt.Errorf("finish the compression of %q: %w", o.database, err))
 	}
-	if o.enc != nil {
-		if err := o.enc.Close(); err != nil {
+	if enc := o.enc; enc != nil {
+		o.enc = nil
+		if err := enc.Close(); err != nil {
 			return o.abort(fmt.Errorf("finish the encryption of %q: %w", o.database, err))
 		}
+	}
+	if err := o.failed(); err != nil {
+		return o.abort(fmt.Errorf("upload %q: %w", o.database, err))
 	}
 	sum := hex.EncodeToString(o.hash.Sum(nil))
 	results := o.fan.finish(nil)
@@ -136,7 +172,22 @@ func (o *object) close() error {
 // received, and returns cause. A destination whose upload had already
 // failed by itself is dropped with its own reason: the dump may have
 // stopped because of it.
+//
+// The fan-out is aborted first, its pipes closed: a compressor goroutine
+// blocked on a slow destination is freed, and what it still flushes is
+// dropped. Then the compressor and the encryption are closed, their errors
+// meaningless now, so that their goroutines and buffers end with the
+// object rather than outlive it.
 func (o *object) abort(cause error) error {
+	o.fan.abort(cause)
+	if o.comp != nil {
+		o.comp.Close()
+		o.comp = nil
+	}
+	if o.enc != nil {
+		o.enc.Close()
+		o.enc = nil
+	}
 	results := o.fan.finish(cause)
 	if c, _ := o.r.cancelled(); c {
 		return cause // every upload failed for that one reason
