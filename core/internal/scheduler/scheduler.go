@@ -213,7 +213,7 @@ func (s *Scheduler) handle(ctx context.Context, job store.ScheduledJob, now time
 // already: by this fire before a restart, or by an earlier trigger that
 // is still pending or running (then the fire is skipped and logged).
 func (s *Scheduler) fire(ctx context.Context, job store.ScheduledJob, at time.Time, msg string, logArgs []any) error {
-	id, done, err := s.st.ScheduleStates().ScheduledSince(ctx, job.ID, at)
+	id, done, err := s.st.ScheduleStates().ScheduledFor(ctx, job.ID, at)
 	if err != nil {
 		return err
 	}
@@ -221,7 +221,8 @@ func (s *Scheduler) fire(ctx context.Context, job store.ScheduledJob, at time.Ti
 		s.log.Info("fire time already enqueued before a restart", append(logArgs, "execution", id)...)
 		return nil
 	}
-	ex, err := s.enq.Enqueue(ctx, store.NewExecution{Type: store.TypeBackup, Trigger: store.TriggerSchedule, JobID: &job.ID})
+	ex, err := s.enq.Enqueue(ctx, store.NewExecution{Type: store.TypeBackup, Trigger: store.TriggerSchedule, JobID: &job.ID,
+		Params: store.ScheduledParams(at)})
 	var queued *queue.AlreadyQueuedError
 	switch {
 	case err == nil:

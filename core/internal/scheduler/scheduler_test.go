@@ -280,7 +280,8 @@ func TestEnqueuedBeforeStateWasRecorded(t *testing.T) {
 	e.at(e.scheduler(), "2026-06-01T00:00:30Z")
 	// What the stopped process did for 01:00: the enqueue, no state.
 	e.clock.set(utc("2026-06-01T01:00:01Z"))
-	if _, err := e.st.Executions().Enqueue(context.Background(), store.NewExecution{Type: store.TypeBackup, Trigger: store.TriggerSchedule, JobID: &job}); err != nil {
+	if _, err := e.st.Executions().Enqueue(context.Background(), store.NewExecution{Type: store.TypeBackup, Trigger: store.TriggerSchedule, JobID: &job,
+		Params: store.ScheduledParams(utc("2026-06-01T01:00:00Z"))}); err != nil {
 		t.Fatal(err)
 	}
 	e.finish(job)
@@ -454,4 +455,24 @@ func TestBadScheduleLoggedOnce(t *testing.T) {
 	if n := strings.Count(e.logs.String(), "job not scheduled"); n != 1 {
 		t.Errorf("bad schedule logged %d times, want 1:\n%s", n, e.logs)
 	}
+}
+
+// Only the execution enqueued for a fire time counts as that fire's: one
+// enqueued late for the previous fire (queued after this fire's time) does
+// not make this fire look done.
+func TestOnlyItsOwnFireCounts(t *testing.T) {
+	e := newEnv(t, "2026-06-01T00:00:00Z")
+	job := e.job("minutely", "* * * * *", "UTC")
+	e.at(e.scheduler(), "2026-06-01T00:00:30Z")
+	// A slow process enqueued 00:01's backup only at 00:02:05, then stopped
+	// before recording it.
+	e.clock.set(utc("2026-06-01T00:02:05Z"))
+	if _, err := e.st.Executions().Enqueue(context.Background(), store.NewExecution{Type: store.TypeBackup, Trigger: store.TriggerSchedule, JobID: &job,
+		Params: store.ScheduledParams(utc("2026-06-01T00:01:00Z"))}); err != nil {
+		t.Fatal(err)
+	}
+	e.finish(job)
+	e.restart()
+	e.at(e.scheduler(), "2026-06-01T00:02:10Z")
+	e.want(job, 2)
 }

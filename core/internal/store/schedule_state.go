@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -88,14 +89,22 @@ func (ss *ScheduleStates) Delete(ctx context.Context, job int64) error {
 	return classify(err, "schedule state of job %d", job)
 }
 
-// ScheduledSince returns the id of a backup of job triggered by the
-// schedule and queued at or after since, if there is one. The scheduler
-// asks before enqueueing a fire time: a process that stopped between
-// enqueueing and recording its state must not enqueue that fire again.
-func (ss *ScheduleStates) ScheduledSince(ctx context.Context, job int64, since time.Time) (int64, bool, error) {
+// ScheduledParams are the params of a backup the scheduler enqueues for
+// fire time at: the fire time it was enqueued for, which ScheduledFor finds.
+func ScheduledParams(at time.Time) json.RawMessage {
+	return json.RawMessage(`{"scheduledFor":"` + formatTime(at) + `"}`)
+}
+
+// ScheduledFor returns the id of the backup of job the scheduler enqueued
+// for fire time at, if there is one. The scheduler asks before enqueueing a
+// fire time: a process that stopped between enqueueing and recording its
+// state must not enqueue that fire again. Matching the fire time itself
+// (rather than "queued since") keeps a fire handled late from hiding the
+// next one.
+func (ss *ScheduleStates) ScheduledFor(ctx context.Context, job int64, at time.Time) (int64, bool, error) {
 	var id int64
 	err := ss.s.r.GetContext(ctx, &id, `SELECT id FROM executions WHERE job_id = ? AND type = 'backup'
-		AND trigger_type = 'schedule' AND queued_at >= ? ORDER BY id LIMIT 1`, job, formatTime(since))
+		AND trigger_type = 'schedule' AND json_extract(params, '$.scheduledFor') = ? ORDER BY id LIMIT 1`, job, formatTime(at))
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}

@@ -40,31 +40,32 @@ func TestScheduleStates(t *testing.T) {
 		t.Errorf("state of a missing job: %v, want ErrNotFound", err)
 	}
 
-	// ScheduledSince finds scheduled backups queued at or after a time only.
-	if _, ok, err := ss.ScheduledSince(ctx, jobA, time.Time{}); err != nil || ok {
+	// ScheduledFor finds the scheduled backup enqueued for one fire time only.
+	fire := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
+	if _, ok, err := ss.ScheduledFor(ctx, jobA, fire); err != nil || ok {
 		t.Fatalf("no executions yet: %v %v", ok, err)
 	}
-	manual, err := s.Executions().Enqueue(ctx, NewExecution{Type: TypeBackup, Trigger: TriggerManual, JobID: &jobA})
+	manual, err := s.Executions().Enqueue(ctx, NewExecution{Type: TypeBackup, Trigger: TriggerManual, JobID: &jobA, Params: ScheduledParams(fire)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := ss.ScheduledSince(ctx, jobA, time.Time{}); ok {
+	if _, ok, _ := ss.ScheduledFor(ctx, jobA, fire); ok {
 		t.Error("a manual run counted as scheduled")
 	}
 	if _, err := s.Executions().RequestCancel(ctx, manual.ID); err != nil {
 		t.Fatal(err)
 	}
-	sched, err := s.Executions().Enqueue(ctx, NewExecution{Type: TypeBackup, Trigger: TriggerSchedule, JobID: &jobA})
+	sched, err := s.Executions().Enqueue(ctx, NewExecution{Type: TypeBackup, Trigger: TriggerSchedule, JobID: &jobA, Params: ScheduledParams(fire)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, ok, err := ss.ScheduledSince(ctx, jobA, sched.QueuedAt); err != nil || !ok || id != sched.ID {
-		t.Errorf("ScheduledSince(queued time) = %d %v %v, want %d", id, ok, err, sched.ID)
+	if id, ok, err := ss.ScheduledFor(ctx, jobA, fire); err != nil || !ok || id != sched.ID {
+		t.Errorf("ScheduledFor(its fire time) = %d %v %v, want %d", id, ok, err, sched.ID)
 	}
-	if _, ok, _ := ss.ScheduledSince(ctx, jobA, sched.QueuedAt.Add(time.Millisecond)); ok {
-		t.Error("a run queued before the time counted")
+	if _, ok, _ := ss.ScheduledFor(ctx, jobA, fire.Add(time.Minute)); ok {
+		t.Error("the run of one fire time counted for the next")
 	}
-	if _, ok, _ := ss.ScheduledSince(ctx, jobB, time.Time{}); ok {
+	if _, ok, _ := ss.ScheduledFor(ctx, jobB, fire); ok {
 		t.Error("another job's run counted")
 	}
 
