@@ -105,10 +105,9 @@ func (f *fanout) start(s *sink) {
 	total := len(f.sinks)
 	go func() {
 		info, err := d.client.Upload(ctx, d.conn.Config, storage.UploadRequest{Name: f.name, SizeHint: -1}, pr)
-		// Whatever the plugin did, writers must not block on a pipe
-		// nobody reads any more.
 		if err != nil {
-			pr.CloseWithError(err)
+			// Decided before the pipe is closed, so that a write which
+			// sees this failure finds the dump already stopped.
 			if !f.finishing.Load() {
 				s.own = true
 				// The last one to fail stops the dump: writes would
@@ -118,6 +117,9 @@ func (f *fanout) start(s *sink) {
 					f.stopDump(fmt.Errorf("%w: %v", errNoDestinationLeft, err))
 				}
 			}
+			// Whatever the plugin did, writers must not block on a pipe
+			// nobody reads any more.
+			pr.CloseWithError(err)
 		} else {
 			pr.Close()
 		}
