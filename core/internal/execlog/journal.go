@@ -122,7 +122,9 @@ func (j *Journal) For(executionID int64) Recorder {
 		r.stop = make(chan struct{})
 		r.stopped = make(chan struct{})
 		r.err = nil
-		go r.write()
+		// The writer gets its own channels: a For after a Finish makes new
+		// ones, which must not be the old writer's.
+		go r.write(r.wake, r.stop, r.stopped)
 	}
 	return recorder{r}
 }
@@ -148,15 +150,22 @@ func (j *Journal) Finish(executionID int64) error {
 	}
 	r.recording = false
 	close(r.stop)
+	stopped := r.stopped
 	r.mu.Unlock()
-	<-r.stopped
+	<-stopped
 
 	r.mu.Lock()
+	err := r.err
+	if r.recording {
+		// A For started recording again meanwhile: its subscribers and
+		// its writer are that recording's.
+		r.mu.Unlock()
+		return err
+	}
 	for s := range r.subs {
 		s.end()
 	}
 	r.subs = map[*subscriber]struct{}{}
-	err := r.err
 	r.mu.Unlock()
 	j.forget(r)
 	return err
@@ -344,19 +353,19 @@ func (r *run) setProgress(p Progress) {
 
 // write is the run's writer: it stores batches until Finish, then stores
 // the rest.
-func (r *run) write() {
+func (r *run) write(wake, stop <-chan struct{}, stopped chan<- struct{}) {
 	t := time.NewTicker(r.j.flushEvery)
 	defer t.Stop()
 	for {
 		select {
-		case <-r.wake:
+		case <-wake:
 		case <-t.C:
-		case <-r.stop:
+		case <-stop:
 			err := r.flush(true)
 			r.mu.Lock()
 			r.err = err
 			r.mu.Unlock()
-			close(r.stopped)
+			close(stopped)
 			return
 		}
 		r.flush(false)

@@ -349,3 +349,45 @@ func TestCancelReleasesTheSubscription(t *testing.T) {
 		t.Fatalf("subscription kept after cancel")
 	}
 }
+
+// A For racing a Finish of the same execution (a cleanup that logs while
+// the run's own recorder ends) neither mixes their writers' channels nor
+// leaves a Finish waiting forever.
+func TestForRacingFinish(t *testing.T) {
+	st, id := newExecution(t)
+	j := quick(New(st.Executions(), nil))
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			j.For(id).Log(Info, OriginCore, fmt.Sprintf("line %d", i))
+			// A few lines per Finish, not a flood the store cannot keep up with.
+			time.Sleep(200 * time.Microsecond)
+		}
+	})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for range 100 {
+			j.Finish(id)
+		}
+	}()
+	select {
+	case <-finished:
+	case <-time.After(60 * time.Second):
+		t.Fatal("Finish did not return")
+	}
+	close(stop)
+	wg.Wait()
+	if err := j.Finish(id); err != nil {
+		t.Fatal(err)
+	}
+	if j.Recording(id) {
+		t.Error("still recording after the last Finish")
+	}
+}
