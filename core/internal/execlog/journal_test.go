@@ -367,13 +367,13 @@ func TestForRacingFinish(t *testing.T) {
 			}
 			j.For(id).Log(Info, OriginCore, fmt.Sprintf("line %d", i))
 			// A few lines per Finish, not a flood the store cannot keep up with.
-			time.Sleep(200 * time.Microsecond)
+			time.Sleep(time.Millisecond)
 		}
 	})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		for range 100 {
+		for range 50 {
 			j.Finish(id)
 		}
 	}()
