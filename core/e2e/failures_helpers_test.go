@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -167,40 +166,9 @@ func (c *core) startWithDisk(dir, options string) {
 		// Not a skip: the scenario is part of what the brief asks to check.
 		c.t.Fatalf("a private tmpfs cannot be mounted here (root and unshare(1) are needed): %v", err)
 	}
-	if c.addr == "" {
-		c.addr = freeAddr(c.t)
-	}
-	c.log = &syncBuffer{}
 	// unshare and sh exec in turn: the pid started is the core's own.
 	script := `mount -t tmpfs -o "$1" tmpfs "$2" && shift 2 && exec "$@"`
-	c.cmd = exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", options, dir,
-		c.bin, "--config", c.config, "--log-level", "debug", "serve", "--data", c.data, "--listen", c.addr)
-	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := c.cmd.Start(); err != nil {
-		c.t.Fatal(err)
-	}
-	c.exited = make(chan struct{})
-	go func() { c.cmd.Wait(); close(c.exited) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get("http://" + c.addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-c.exited:
-			c.t.Fatalf("dbkeep serve in its own mount namespace exited at start:\n%s", c.log.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("dbkeep serve did not answer /healthz within a minute:\n%s", c.log.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	c.startUnder("unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", options, dir)
 }
 
 // tinyDiskPossible checks that a tmpfs can be mounted in a private mount

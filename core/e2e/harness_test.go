@@ -114,11 +114,20 @@ func (c *core) cli(args ...string) (string, error) {
 // start runs `dbkeep serve` and waits until /healthz answers.
 func (c *core) start() {
 	c.t.Helper()
+	c.startUnder()
+}
+
+// startUnder is start with serve run by a wrapper command (wrapper... then
+// dbkeep's own arguments), which must exec it so that the pid started is
+// the core's.
+func (c *core) startUnder(wrapper ...string) {
+	c.t.Helper()
 	if c.addr == "" {
 		c.addr = freeAddr(c.t)
 	}
 	c.log = &syncBuffer{}
-	c.cmd = exec.Command(c.bin, "--config", c.config, "--log-level", "debug", "serve", "--data", c.data, "--listen", c.addr)
+	args := append(append([]string(nil), wrapper...), c.bin, "--config", c.config, "--log-level", "debug", "serve", "--data", c.data, "--listen", c.addr)
+	c.cmd = exec.Command(args[0], args[1:]...)
 	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
 	// Its own process group: kill reaches the plugins too when asked.
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
