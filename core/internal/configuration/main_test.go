@@ -1,11 +1,8 @@
 package configuration_test
 
 import (
-	"context"
-	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	_ "time/tzdata" // zone names resolve whatever the test machine has installed
 
@@ -28,21 +25,7 @@ var realPlugins = map[string]string{
 }
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "dbkeep-configuration-plugins-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	testHost, testLoaded, err = hosttest.Start(ctx, dir, realPlugins)
-	cancel()
-	code := 1
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "configuration tests:", err)
-	} else {
-		code = m.Run()
-		testHost.Close()
-	}
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(hosttest.Main(m, "configuration", realPlugins, func(h *pluginhost.Host, rep pluginhost.LoadReport) {
+		testHost, testLoaded = h, rep
+	}))
 }

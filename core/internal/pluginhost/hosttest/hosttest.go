@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"testing"
+	"time"
 
 	"github.com/dbkeep/dbkeep/core/internal/pluginhost"
 	"github.com/dbkeep/dbkeep/core/internal/pluginhost/pluginconf"
@@ -77,4 +79,27 @@ func Start(ctx context.Context, dir string, plugins map[string]string) (*pluginh
 		return nil, pluginhost.LoadReport{}, fmt.Errorf("loaded %d plugins, want %d: refused %+v", len(rep.Loaded), len(plugins), rep.Refused)
 	}
 	return h, rep, nil
+}
+
+// Main is a TestMain body: it builds and loads plugins into a temporary
+// directory, hands the host to use (which the package keeps in its test
+// variables), runs the tests, closes the host and removes the directory,
+// and returns the exit code. name says whose tests failed to start.
+func Main(m *testing.M, name string, plugins map[string]string, use func(*pluginhost.Host, pluginhost.LoadReport)) int {
+	dir, err := os.MkdirTemp("", "dbkeep-"+name+"-plugins-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	h, rep, err := Start(ctx, dir, plugins)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, name+" tests:", err)
+		return 1
+	}
+	defer h.Close()
+	use(h, rep)
+	return m.Run()
 }
