@@ -78,10 +78,19 @@ func (r *testRunner) Run(ctx context.Context, ex store.Execution) {
 	r.inFlight++
 	r.peak = max(r.peak, r.inFlight)
 	r.mu.Unlock()
+	// A run stops counting as in flight when it records its final status:
+	// from then on the store says it is over and the queue may start the
+	// next one, while this goroutine is still returning.
+	var over sync.Once
+	leave := func() {
+		over.Do(func() {
+			r.mu.Lock()
+			r.inFlight--
+			r.mu.Unlock()
+		})
+	}
 	defer func() {
-		r.mu.Lock()
-		r.inFlight--
-		r.mu.Unlock()
+		leave()
 		r.ended <- ex.ID
 	}()
 	r.calls <- c
@@ -93,6 +102,7 @@ func (r *testRunner) Run(ctx context.Context, ex store.Execution) {
 		case doPanic:
 			panic("boom")
 		}
+		leave()
 		if err := r.st.Executions().Finish(context.Background(), ex.ID, status, ""); err != nil {
 			panic(err)
 		}
@@ -104,6 +114,7 @@ func (r *testRunner) Run(ctx context.Context, ex store.Execution) {
 		if errors.Is(context.Cause(ctx), ErrShutdown) {
 			status = store.StatusInterrupted
 		}
+		leave()
 		if err := r.st.Executions().Finish(context.Background(), ex.ID, status, context.Cause(ctx).Error()); err != nil {
 			panic(err)
 		}
