@@ -108,22 +108,7 @@ func (srv server) folder(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	t.Cleanup(func() {
-		// The plugin may still be removing a failed upload's temporary
-		// file after the caller had its answer.
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			err := srv.admin.RemoveDirRecur(dir)
-			if err == nil {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("remove %s: %v", dir, err)
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	})
+	testserver.Remove(t, dir, func() error { return srv.admin.RemoveDirRecur(dir) })
 	return dir + "/backups"
 }
 

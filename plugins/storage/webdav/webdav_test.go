@@ -62,11 +62,7 @@ func (srv server) folder(t *testing.T) string {
 	if err := srv.admin.MkdirAll(dir+"/backups", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := srv.admin.RemoveAll(dir); err != nil {
-			t.Errorf("remove %s: %v", dir, err)
-		}
-	})
+	testserver.Remove(t, dir, func() error { return srv.admin.RemoveAll(dir) })
 	return dir + "/backups"
 }
 
