@@ -16,15 +16,19 @@ import (
 // never changes the run's status: a failure is a warning, and the sets it
 // could not delete are retried at the next run.
 func (r *run) applyRetention() {
-	if c, _ := r.cancelled(); c {
+	if r.status != store.StatusSuccess && r.status != store.StatusPartial {
 		return
 	}
-	if r.status != store.StatusSuccess && r.status != store.StatusPartial {
+	if c, cause := r.cancelled(); c {
+		r.log(execlog.Info, "retention skipped: %s after the backup was stored", causeText(cause))
 		return
 	}
 	r.stage("retention")
 	for _, d := range r.dests {
 		if !d.complete {
+			continue
+		}
+		if r.stoppedByCancel(d) {
 			continue
 		}
 		if err := r.retainOn(d); err != nil {
@@ -45,6 +49,9 @@ func (r *run) retainOn(d *destination) (err error) {
 	}()
 	sets, err := r.e.o.Store.BackupSets().OfJobOnDestination(r.ctx, r.job.ID, d.conn.ID)
 	if err != nil {
+		if r.stoppedByCancel(d) {
+			return nil
+		}
 		return err
 	}
 	in := make([]retention.Set, len(sets))
@@ -67,10 +74,9 @@ func (r *run) retainOn(d *destination) (err error) {
 		if !ok {
 			continue
 		}
-		if c, _ := r.cancelled(); c {
-			// The rest waits for the next run; a removal under way is
-			// finished below, never left half done by the cancel.
-			r.log(execlog.Info, "retention on destination %s: stopped by the cancel, the next run goes on", d.name())
+		// The rest waits for the next run; a removal under way is
+		// finished below, never left half done by the cancel.
+		if r.stoppedByCancel(d) {
 			return nil
 		}
 		n, err := r.removeWhole(d, s)
@@ -87,6 +93,16 @@ func (r *run) retainOn(d *destination) (err error) {
 		return fmt.Errorf("%d set(s) could not be deleted; the next run tries again", failed)
 	}
 	return nil
+}
+
+// stoppedByCancel reports whether the run was cancelled, and logs that
+// retention on d stops there.
+func (r *run) stoppedByCancel(d *destination) bool {
+	if c, _ := r.cancelled(); !c {
+		return false
+	}
+	r.log(execlog.Info, "retention on destination %s: stopped by the cancel, the next run goes on", d.name())
+	return true
 }
 
 // removeWhole removes one set on a context of its own, bounded: a cancel

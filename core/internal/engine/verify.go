@@ -40,9 +40,10 @@ func (r *run) verifyAndSeal() {
 		r.updateProgress(true, func(p *execlog.Progress) { p.Destinations[d.index].State = "done" })
 		r.log(execlog.Info, "destination %s: set %s complete, %d object(s), %d bytes", d.name(), r.prefix, len(d.objects), d.set.SizeBytes)
 	}
-	if c, _ := r.cancelled(); !c {
-		r.sealed = true
-	}
+	// Every destination went through without a cancel cutting a seal
+	// short: the sets sealed are whole backups, kept whatever a cancel
+	// arriving from now on says.
+	r.sealed = true
 }
 
 // seal verifies d's objects, stores its manifest and completes its row.
