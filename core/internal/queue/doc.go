@@ -1,5 +1,6 @@
 // Package queue runs executions from the persistent FIFO in the state
-// database (DESIGN §4): it recovers what a crash left running, dispatches
+// database (DESIGN §4): it recovers what a crash left running (telling
+// those who watch its job's failures, through the Runner), dispatches
 // pending executions oldest first to a Runner while fewer than the
 // maxConcurrentJobs setting are running, refuses a second backup of a job
 // that is already pending or running, and cancels pending or running

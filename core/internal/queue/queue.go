@@ -26,6 +26,24 @@ type Runner interface {
 	CleanupInterrupted(ctx context.Context, executionID int64) error
 }
 
+// InterruptNotifier is a Runner that tells people about an execution a
+// crash interrupted (the engine sends the job's on_failure channels their
+// event). At start-up the queue calls it once for each execution it finds
+// running, with Status and Error as they are about to be recorded, and
+// records them interrupted only after it returned: a crash in between
+// repeats the notification at the next start rather than losing it (a
+// backup tool must not keep a dead backup quiet). Recovery, and so the
+// dispatch of pending executions, waits for it: it must return in bounded
+// time, and return early when ctx ends.
+type InterruptNotifier interface {
+	NotifyInterrupted(ctx context.Context, ex store.Execution)
+}
+
+// interruptedReason is the error of an execution dbkeep stopped under; the
+// store records the same text when it marks one interrupted at start-up
+// (Executions.InterruptRunning).
+const interruptedReason = "dbkeep stopped while this ran"
+
 // Options are what New needs. Store and Runner are required.
 type Options struct {
 	Store  *store.Store
@@ -79,18 +97,21 @@ func New(opts Options) *Queue {
 	}
 }
 
-// Run recovers (executions left running by a crash become interrupted and
-// the Runner cleans what each left in storage; cleanup errors are logged,
-// not fatal) and then dispatches pending executions in FIFO order until ctx
-// ends. It returns after ctx ends and every running execution has stopped;
-// their contexts are cancelled with cause ErrShutdown.
+// Run recovers (the Runner, when it is an InterruptNotifier, tells people
+// about each execution left running by a crash; those become interrupted
+// and the Runner cleans what each left in storage; notification and
+// cleanup errors are logged, not fatal) and then dispatches pending
+// executions in FIFO order until ctx ends. It returns after ctx ends and
+// every running execution has stopped; their contexts are cancelled with
+// cause ErrShutdown.
 func (q *Queue) Run(ctx context.Context) error {
 	// Nothing may run before the previous process's leftovers are dealt
 	// with, and a core without a dispatcher would leave every execution
 	// pending forever: a failing recovery (a busy or locked state file) is
 	// retried until it works or the core stops.
+	told := map[int64]bool{} // a retried recovery does not notify twice
 	for wait := time.Second; ; wait = min(2*wait, time.Minute) {
-		err := q.recover(ctx)
+		err := q.recover(ctx, told)
 		if err == nil {
 			break
 		}
@@ -120,9 +141,13 @@ func (q *Queue) Run(ctx context.Context) error {
 }
 
 // recover handles the executions a previous process left running: nothing
-// runs them any more, so they are interrupted, and their partial sets are
-// removed before anything new starts.
-func (q *Queue) recover(ctx context.Context) error {
+// runs them any more, so whoever watches their job's failures is told, they
+// are interrupted, and their partial sets are removed before anything new
+// starts. told holds the executions already notified by this process.
+func (q *Queue) recover(ctx context.Context, told map[int64]bool) error {
+	if err := q.notifyInterrupted(ctx, told); err != nil {
+		return err
+	}
 	ids, err := q.st.Executions().InterruptRunning(ctx)
 	if err != nil {
 		return fmt.Errorf("queue recovery: %w", err)
@@ -134,6 +159,64 @@ func (q *Queue) recover(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// notifyInterrupted hands every execution left running, not yet in told,
+// to the Runner's NotifyInterrupted, all at once so that the wait is one
+// notification's, and adds them to told. It runs before they are recorded
+// interrupted (see InterruptNotifier); when ctx ends first it returns
+// ctx's error, leaving them running to be notified at the next start.
+func (q *Queue) notifyInterrupted(ctx context.Context, told map[int64]bool) error {
+	notifier, ok := q.runner.(InterruptNotifier)
+	if !ok {
+		return nil
+	}
+	running, err := q.leftRunning(ctx)
+	if err != nil {
+		return fmt.Errorf("queue recovery: %w", err)
+	}
+	var wg sync.WaitGroup
+	for _, ex := range running {
+		if told[ex.ID] {
+			continue
+		}
+		told[ex.ID] = true
+		ex.Status, ex.Error = store.StatusInterrupted, interruptedReason
+		wg.Go(func() { q.tell(ctx, notifier, ex) })
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("queue recovery: %w", err)
+	}
+	return nil
+}
+
+// leftRunning returns every execution the store says is running. At
+// start-up, before the first dispatch, those are the previous process's.
+func (q *Queue) leftRunning(ctx context.Context) ([]store.Execution, error) {
+	var out []store.Execution
+	filter := store.ExecutionFilter{Statuses: []store.ExecutionStatus{store.StatusRunning}}
+	for page := (store.Page{Limit: store.MaxPageSize}); ; page.Offset += page.Limit {
+		list, total, err := q.st.Executions().List(ctx, filter, page)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
+		if len(list) == 0 || len(out) >= total {
+			return out, nil
+		}
+	}
+}
+
+// tell calls NotifyInterrupted for ex; a panic is logged, so that a bug
+// there cannot stop the core from starting.
+func (q *Queue) tell(ctx context.Context, notifier InterruptNotifier, ex store.Execution) {
+	defer func() {
+		if r := recover(); r != nil {
+			q.log.Error("notifying an interrupted execution panicked", "execution", ex.ID, "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	notifier.NotifyInterrupted(ctx, ex)
 }
 
 // dispatch starts pending executions, oldest first, while fewer than
@@ -229,7 +312,7 @@ func (q *Queue) settle(ctx context.Context, id int64, problem string) {
 		case errors.Is(cause, ErrCancelled):
 			status, problem = store.StatusCancelled, ErrCancelled.Error()
 		case errors.Is(cause, ErrShutdown):
-			status, problem = store.StatusInterrupted, "dbkeep stopped while this ran"
+			status, problem = store.StatusInterrupted, interruptedReason
 		default:
 			problem = "internal error: the runner returned without recording a final status"
 		}
