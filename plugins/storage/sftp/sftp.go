@@ -272,6 +272,9 @@ func (st *sftpstore) List(ctx context.Context, cfg spec.Config, prefix string, f
 		return err
 	}
 	defer sess.Close()
+	// The server writes an upload's file in place, so a live upload's
+	// time keeps moving: age alone tells a dead one (storage.StaleTempAge).
+	sweep := &storage.TempSweeper{Logger: logger, Remove: sess.c.Remove}
 	// Walk only the deepest folder the prefix names whole.
 	start := sess.s.join(path.Dir(prefix + "x"))
 	w := sess.c.Walk(start)
@@ -293,7 +296,13 @@ func (st *sftpstore) List(ctx context.Context, cfg spec.Config, prefix string, f
 			}
 			continue
 		}
-		if storage.IsTemp(rel) || !strings.HasPrefix(rel, prefix) {
+		if storage.IsTemp(rel) {
+			if fi.Mode().IsRegular() {
+				sweep.Sweep(w.Path(), fi.ModTime())
+			}
+			continue
+		}
+		if !strings.HasPrefix(rel, prefix) {
 			continue
 		}
 		if fi.Mode()&fs.ModeSymlink != 0 {
