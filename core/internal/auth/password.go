@@ -50,10 +50,14 @@ func hashPassword(password string, p PasswordParams) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, hashLen)
+	return formatPHC(p, salt, argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, hashLen)), nil
+}
+
+// formatPHC writes an argon2id hash as a PHC string.
+func formatPHC(p PasswordParams, salt, key []byte) string {
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
 // verifyPassword reports whether password matches the PHC string phc, in
@@ -100,18 +104,32 @@ func parsePHC(phc string) (PasswordParams, []byte, []byte, error) {
 type hasher struct {
 	params PasswordParams
 	slots  chan struct{}
-	// dummy is a hash of nothing in particular, verified against when the
-	// account does not exist, so that an unknown username takes as long as
-	// a wrong password and response times do not reveal which names exist.
+	// dummy is verified against when the account does not exist, so that
+	// an unknown username costs one argon2id run with params, as a wrong
+	// password does, and response times do not reveal which names exist.
 	dummy string
 }
 
 func newHasher(p PasswordParams, concurrent int) (*hasher, error) {
-	dummy, err := hashPassword("dbkeep: no such account", p)
+	dummy, err := dummyHash(p)
 	if err != nil {
 		return nil, err
 	}
 	return &hasher{params: p, slots: make(chan struct{}, max(1, concurrent)), dummy: dummy}, nil
+}
+
+// dummyHash returns a PHC string with params p, a random salt and a random
+// key: verifying against it runs argon2id exactly as verifying against a
+// real hash does, and matches no password (the chance is 2^-256). It runs
+// no argon2id itself, so the core does not allocate Memory KiB at start
+// when nobody signs in, and the first unknown username costs no more than
+// the next (hashing a dummy password lazily would cost that one twice).
+func dummyHash(p PasswordParams) (string, error) {
+	b := make([]byte, saltLen+hashLen)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("dummy password hash: %w", err)
+	}
+	return formatPHC(p, b[:saltLen], b[saltLen:]), nil
 }
 
 func (h *hasher) acquire(ctx context.Context) error {

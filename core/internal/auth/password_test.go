@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -53,6 +54,55 @@ func TestHasherUnknownAccountNeverMatches(t *testing.T) {
 	}
 	if ok, _, err := h.verify(context.Background(), "dbkeep: no such account", ""); ok || err != nil {
 		t.Fatalf("empty hash matched: %v %v", ok, err)
+	}
+}
+
+// allocated returns how many bytes f allocates (the argon2id memory
+// dominates: Memory KiB per run).
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// The dummy hash of unknown accounts costs nothing at start (the idle
+// core's memory floor), and verifying against it runs the same argon2id as
+// a wrong password against a real hash, from the first attempt on, so
+// response times do not tell unknown names from known ones.
+func TestHasherDummyCostsNothingUntilUsed(t *testing.T) {
+	ctx := context.Background()
+	p := DefaultPasswordParams
+	var h *hasher
+	if n := allocated(func() {
+		var err error
+		if h, err = newHasher(p, 1); err != nil {
+			t.Fatal(err)
+		}
+	}); n > 1<<20 {
+		t.Errorf("newHasher allocated %d bytes: it ran argon2id (%d KiB) at start", n, p.Memory)
+	}
+	got, salt, key, err := parsePHC(h.dummy)
+	if err != nil || got != p || len(salt) != saltLen || len(key) != hashLen {
+		t.Fatalf("dummy %q: parameters %+v, salt %d bytes, key %d bytes, %v; want those of a real hash", h.dummy, got, len(salt), len(key), err)
+	}
+	if other, _ := newHasher(p, 1); other.dummy == h.dummy {
+		t.Error("two hashers have the same dummy: it is not random")
+	}
+	real, err := hashPassword("the right one", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := allocated(func() { h.verify(ctx, "a wrong one", real) })
+	for attempt := range 2 {
+		unknown := allocated(func() { h.verify(ctx, "a wrong one", "") })
+		if unknown < wrong*9/10 {
+			t.Errorf("unknown account, attempt %d: verifying allocated %d bytes, a wrong password %d: not the same argon2id run", attempt+1, unknown, wrong)
+		}
+		if unknown > wrong*11/10 {
+			t.Errorf("unknown account, attempt %d: verifying allocated %d bytes, a wrong password %d: more work than a real verification", attempt+1, unknown, wrong)
+		}
 	}
 }
 
