@@ -339,7 +339,7 @@ func TestCleanupInterrupted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.st.Executions().InterruptRunning(ctx); err != nil {
+	if _, err := f.st.Executions().InterruptRunning(ctx, "dbkeep stopped while this ran"); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.eng.CleanupInterrupted(ctx, ex.ID); err != nil {

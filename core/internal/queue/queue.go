@@ -39,9 +39,8 @@ type InterruptNotifier interface {
 	NotifyInterrupted(ctx context.Context, ex store.Execution)
 }
 
-// interruptedReason is the error of an execution dbkeep stopped under; the
-// store records the same text when it marks one interrupted at start-up
-// (Executions.InterruptRunning).
+// interruptedReason is the error of an execution dbkeep stopped under,
+// whether it saw the stop coming or found the run unfinished at start-up.
 const interruptedReason = "dbkeep stopped while this ran"
 
 // Options are what New needs. Store and Runner are required.
@@ -148,7 +147,7 @@ func (q *Queue) recover(ctx context.Context, told map[int64]bool) error {
 	if err := q.notifyInterrupted(ctx, told); err != nil {
 		return err
 	}
-	ids, err := q.st.Executions().InterruptRunning(ctx)
+	ids, err := q.st.Executions().InterruptRunning(ctx, interruptedReason)
 	if err != nil {
 		return fmt.Errorf("queue recovery: %w", err)
 	}

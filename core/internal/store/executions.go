@@ -246,17 +246,17 @@ func (e *Executions) RequestCancel(ctx context.Context, id int64) (Execution, er
 	return e.Get(ctx, id)
 }
 
-// InterruptRunning marks every running run interrupted, for the start of a
-// core that crashed while they ran, and returns their ids so their partial
-// sets can be cleaned.
-func (e *Executions) InterruptRunning(ctx context.Context) ([]int64, error) {
+// InterruptRunning marks every running run interrupted with the error
+// reason, for the start of a core that crashed while they ran, and returns
+// their ids so their partial sets can be cleaned.
+func (e *Executions) InterruptRunning(ctx context.Context, reason string) ([]int64, error) {
 	var ids []int64
 	err := e.s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := tx.SelectContext(ctx, &ids, "SELECT id FROM executions WHERE status = 'running' ORDER BY id"); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE executions SET status = 'interrupted', finished_at = ?,
-			error = 'dbkeep stopped while this ran' WHERE status = 'running'`, formatTime(e.s.now()))
+			error = ? WHERE status = 'running'`, formatTime(e.s.now()), reason)
 		return err
 	})
 	if err != nil {

@@ -121,14 +121,14 @@ func TestExecutionQueue(t *testing.T) {
 	}
 
 	// A crash leaves runs running; the next start interrupts them.
-	ids, err := ex.InterruptRunning(ctx)
+	ids, err := ex.InterruptRunning(ctx, "the core stopped")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]int64{second.ID, third.ID}, ids); diff != "" {
 		t.Errorf("interrupted (-want +got):\n%s", diff)
 	}
-	if got, _ := ex.Get(ctx, second.ID); got.Status != StatusInterrupted || got.FinishedAt == nil || got.Error == "" {
+	if got, _ := ex.Get(ctx, second.ID); got.Status != StatusInterrupted || got.FinishedAt == nil || got.Error != "the core stopped" {
 		t.Errorf("interrupted run: %+v", got)
 	}
 }
