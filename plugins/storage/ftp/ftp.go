@@ -288,9 +288,12 @@ func (st *ftpstore) List(ctx context.Context, cfg spec.Config, prefix string, fn
 		return err
 	}
 	defer sess.Close()
+	// The server writes an upload's file in place, so a live upload's
+	// time keeps moving: age alone tells a dead one (storage.StaleTempAge).
+	sweep := &storage.TempSweeper{Logger: logger.With("folder", sess.s.where()), Remove: sess.c.Delete}
 	// Walk only the deepest folder the prefix names whole.
 	start := dirOf(prefix + "x")
-	err = sess.walk(ctx, start, prefix, fn)
+	err = sess.walk(ctx, start, prefix, fn, sweep)
 	if isUnavailable(err) && start != "" {
 		return nil // nothing stored under the prefix
 	}
@@ -298,9 +301,10 @@ func (st *ftpstore) List(ctx context.Context, cfg spec.Config, prefix string, fn
 }
 
 // walk calls fn for every file under dir whose name starts with prefix,
-// descending only into folders that can hold such names. Links are skipped:
-// a listing does not say whether one leads to a file or a folder.
-func (sess *session) walk(ctx context.Context, dir, prefix string, fn func(storage.ObjectInfo) error) error {
+// descending only into folders that can hold such names, and hands every
+// temporary file it meets to sweep. Links are skipped: a listing does not
+// say whether one leads to a file or a folder.
+func (sess *session) walk(ctx context.Context, dir, prefix string, fn func(storage.ObjectInfo) error, sweep *storage.TempSweeper) error {
 	entries, err := sess.c.List(dir)
 	if err != nil {
 		if isUnavailable(err) {
@@ -320,12 +324,16 @@ func (sess *session) walk(ctx context.Context, dir, prefix string, fn func(stora
 		switch e.Type {
 		case ftp.EntryTypeFolder:
 			if strings.HasPrefix(rel+"/", prefix) || strings.HasPrefix(prefix, rel+"/") {
-				if err := sess.walk(ctx, rel, prefix, fn); err != nil && !isUnavailable(err) {
+				if err := sess.walk(ctx, rel, prefix, fn, sweep); err != nil && !isUnavailable(err) {
 					return err
 				}
 			}
 		case ftp.EntryTypeFile:
-			if storage.IsTemp(rel) || !strings.HasPrefix(rel, prefix) {
+			if storage.IsTemp(rel) {
+				sweep.Sweep(rel, e.Time)
+				continue
+			}
+			if !strings.HasPrefix(rel, prefix) {
 				continue
 			}
 			if err := fn(storage.ObjectInfo{Name: rel, Size: int64(e.Size), Modified: e.Time.UTC()}); err != nil {

@@ -274,7 +274,7 @@ func (st *sftpstore) List(ctx context.Context, cfg spec.Config, prefix string, f
 	defer sess.Close()
 	// The server writes an upload's file in place, so a live upload's
 	// time keeps moving: age alone tells a dead one (storage.StaleTempAge).
-	sweep := &storage.TempSweeper{Logger: logger, Remove: sess.c.Remove}
+	sweep := &storage.TempSweeper{Logger: logger.With("server", sess.s.addr), Remove: sess.c.Remove}
 	// Walk only the deepest folder the prefix names whole.
 	start := sess.s.join(path.Dir(prefix + "x"))
 	w := sess.c.Walk(start)
