@@ -47,7 +47,8 @@ func (a *API) backupRoutes() []route {
 		get("/backups", Requires(auth.BackupsRead), a.listBackups).
 			describe("List complete backup sets, newest first", nil, Paged[Backup]{}).
 			withIDQuery("job", "only the sets of this job id").
-			withIDQuery("destination", "only the sets on this destination id"),
+			withIDQuery("destination", "only the sets on this destination id").
+			withIDQuery("execution", "only the sets this backup execution made (one per destination)"),
 		get("/backups/:id", Requires(auth.BackupsRead), a.getBackup).describe("Get a backup set with its manifest", nil, Backup{}),
 	}
 }
@@ -69,7 +70,7 @@ func (a *API) listBackups(c fiber.Ctx) error {
 	for _, q := range []struct {
 		name string
 		dst  **int64
-	}{{"job", &f.JobID}, {"destination", &f.DestinationID}} {
+	}{{"job", &f.JobID}, {"destination", &f.DestinationID}, {"execution", &f.ExecutionID}} {
 		if c.Query(q.name) == "" {
 			continue
 		}

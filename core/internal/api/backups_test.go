@@ -176,6 +176,8 @@ func TestBackupsListOnlyCompleteSets(t *testing.T) {
 		fmt.Sprintf("/backups?job=%d", job.ID+1):                                0,
 		fmt.Sprintf("/backups?destination=%d", dests[1]):                        0,
 		fmt.Sprintf("/backups?destination=%d&job=%d&limit=1", dests[0], job.ID): 1,
+		fmt.Sprintf("/backups?execution=%d", ex.ID):                             1,
+		fmt.Sprintf("/backups?execution=%d", ex.ID+1):                           0,
 	} {
 		var l Paged[Backup]
 		if code := e.get(path, &l); code != http.StatusOK || l.Total != want {

@@ -146,6 +146,7 @@ func (b *BackupSets) Get(ctx context.Context, id int64) (BackupSet, error) {
 type BackupSetFilter struct {
 	JobID         *int64
 	DestinationID *int64
+	ExecutionID   *int64
 	// Status is SetComplete, SetIncomplete or "" for both.
 	Status string
 }
@@ -161,6 +162,10 @@ func (b *BackupSets) List(ctx context.Context, f BackupSetFilter, p Page) ([]Bac
 	if f.DestinationID != nil {
 		where += " AND b.destination_id = ?"
 		args = append(args, *f.DestinationID)
+	}
+	if f.ExecutionID != nil {
+		where += " AND b.execution_id = ?"
+		args = append(args, *f.ExecutionID)
 	}
 	if f.Status != "" {
 		where += " AND b.status = ?"
