@@ -263,17 +263,22 @@ func (st *davstore) List(ctx context.Context, cfg spec.Config, prefix string, fn
 		return err
 	}
 	defer sess.Close()
+	// A server that shows a PUT's resource before it is complete writes it
+	// in place, so a live upload's time keeps moving: age alone tells a dead
+	// one (storage.StaleTempAge). Most show it only once complete.
+	sweep := &storage.TempSweeper{Logger: logger.With("folder", sess.s.shown), Remove: sess.c.Remove}
 	// Walk only the deepest folder the prefix names whole.
 	start := path.Dir(prefix + "x")
 	if start == "." {
 		start = ""
 	}
-	return sess.walk(ctx, start, prefix, fn, true)
+	return sess.walk(ctx, start, prefix, fn, sweep, true)
 }
 
 // walk calls fn for every object under dir whose name starts with prefix,
-// descending only into folders that can hold such names.
-func (sess *session) walk(ctx context.Context, dir, prefix string, fn func(storage.ObjectInfo) error, top bool) error {
+// descending only into folders that can hold such names, and hands every
+// temporary file it meets to sweep.
+func (sess *session) walk(ctx context.Context, dir, prefix string, fn func(storage.ObjectInfo) error, sweep *storage.TempSweeper, top bool) error {
 	entries, err := sess.c.ReadDir(dir)
 	if err != nil {
 		if status(err) == http.StatusNotFound && (!top || dir != "") {
@@ -288,13 +293,17 @@ func (sess *session) walk(ctx context.Context, dir, prefix string, fn func(stora
 		rel := path.Join(dir, fi.Name())
 		if fi.IsDir() {
 			if strings.HasPrefix(rel+"/", prefix) || strings.HasPrefix(prefix, rel+"/") {
-				if err := sess.walk(ctx, rel, prefix, fn, false); err != nil {
+				if err := sess.walk(ctx, rel, prefix, fn, sweep, false); err != nil {
 					return err
 				}
 			}
 			continue
 		}
-		if storage.IsTemp(rel) || !strings.HasPrefix(rel, prefix) {
+		if storage.IsTemp(rel) {
+			sweep.Sweep(rel, fi.ModTime())
+			continue
+		}
+		if !strings.HasPrefix(rel, prefix) {
 			continue
 		}
 		if err := fn(storage.ObjectInfo{Name: rel, Size: fi.Size(), Modified: fi.ModTime().UTC()}); err != nil {
