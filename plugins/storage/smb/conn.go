@@ -36,6 +36,7 @@ const (
 	statusNetworkSessionExpired = 0xC000035C
 	statusUserSessionDeleted    = 0xC0000203
 	statusInsufficientResources = 0xC000009A
+	statusSharingViolation      = 0xC0000043
 )
 
 // session is one call's connection: a logged-in SMB session with the share

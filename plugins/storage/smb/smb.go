@@ -254,6 +254,18 @@ func (st *smbstore) List(ctx context.Context, cfg spec.Config, prefix string, fn
 		return err
 	}
 	defer conn.Close()
+	// SMB servers freeze a file's write time at its first write until it
+	// is closed (Windows does, Samba follows), so a live upload shows its
+	// start time: age alone would take one running longer than
+	// storage.StaleTempAge for a dead one. But an upload's open shares no
+	// delete access, so the server refuses to remove its file while it
+	// runs (a sharing violation): only a closed file, whose writer is gone,
+	// is removed.
+	sweep := &storage.TempSweeper{
+		Logger: logger.With("folder", conn.s.where()),
+		Remove: func(rel string) error { return conn.share.Remove(conn.s.join(rel)) },
+		InUse:  func(err error) bool { return ntStatus(err) == statusSharingViolation },
+	}
 	// Walk only the deepest folder the prefix names whole.
 	start := path.Dir(prefix + "x")
 	if start == "." {
@@ -281,7 +293,13 @@ func (st *smbstore) List(ctx context.Context, cfg spec.Config, prefix string, fn
 				}
 				continue
 			}
-			if storage.IsTemp(rel) || !strings.HasPrefix(rel, prefix) || !fi.Mode().IsRegular() {
+			if storage.IsTemp(rel) {
+				if fi.Mode().IsRegular() {
+					sweep.Sweep(rel, fi.ModTime())
+				}
+				continue
+			}
+			if !strings.HasPrefix(rel, prefix) || !fi.Mode().IsRegular() {
 				continue
 			}
 			if err := fn(storage.ObjectInfo{Name: rel, Size: fi.Size(), Modified: fi.ModTime().UTC()}); err != nil {
