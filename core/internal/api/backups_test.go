@@ -156,7 +156,8 @@ func TestBackupsListOnlyCompleteSets(t *testing.T) {
 	// Only the set on "a" gets its manifest.
 	var buf bytes.Buffer
 	m := backupset.Manifest{FormatVersion: backupset.FormatVersion, Job: backupset.JobRef{ID: job.ID, Name: job.Name, Slug: job.Slug},
-		ExecutionID: ex.ID, Created: created, Objects: []backupset.Object{{Database: "shop", Name: "shop.sqlite.zst", Size: 42, SHA256: "ab"}}}
+		ExecutionID: ex.ID, Created: created, Objects: []backupset.Object{{Database: "shop", Name: "shop.sqlite.zst", Size: 42, SHA256: "ab",
+			Dump: backupset.Dump{Format: "sqlite3", Extension: "sqlite"}, Compression: backupset.Compression{Algorithm: "zstd"}}}}
 	if err := m.Encode(&buf); err != nil {
 		t.Fatal(err)
 	}

@@ -126,8 +126,66 @@ func Decode(r io.Reader) (Manifest, error) {
 			return Manifest{}, fmt.Errorf("manifest: objects[%d].name: %q is listed twice", i, o.Name)
 		}
 		names[o.Name] = true
+		// Readers undo the layers the entry names; a name that says
+		// otherwise means the entry or the object is not what was written.
+		if err := checkNameAgrees(o); err != nil {
+			return Manifest{}, fmt.Errorf("manifest: objects[%d] %q: %w", i, o.Name, err)
+		}
 	}
 	return m, nil
+}
+
+// checkNameAgrees refuses an entry whose name does not end in the suffixes
+// its fields give it (ObjectName): "." and dump.extension, the suffix of
+// compression.algorithm, then ".dbk" exactly when encryption is present.
+// What comes before them, the escaped database name, is not checked.
+func checkNameAgrees(o Object) error {
+	alg := o.Compression.Algorithm
+	compSuffix, ok := compressionSuffix[alg]
+	if !ok {
+		return fmt.Errorf("compression.algorithm %q is unknown: want zstd, gzip, brotli or none", alg)
+	}
+	extSuffix, encSuffix := "", ""
+	if o.Dump.Extension != "" {
+		extSuffix = "." + EscapeName(o.Dump.Extension)
+	}
+	if o.Encryption != nil {
+		encSuffix = EncryptedSuffix
+	}
+	tail := extSuffix + compSuffix + encSuffix
+	if strings.HasSuffix(o.Name, tail) {
+		if len(o.Name) == len(tail) {
+			return fmt.Errorf("the name is only the suffixes %q, without the database's name", tail)
+		}
+		return nil
+	}
+	// Say which layer disagrees, from the outside in, as a reader undoes them.
+	encrypted := strings.HasSuffix(o.Name, EncryptedSuffix)
+	switch {
+	case o.Encryption != nil && !encrypted:
+		return fmt.Errorf("the name does not end in %q, but the entry has \"encryption\" (an encrypted object's name ends in %q)", EncryptedSuffix, EncryptedSuffix)
+	case o.Encryption == nil && encrypted:
+		return fmt.Errorf("the name ends in %q (encrypted), but the entry has no \"encryption\"", EncryptedSuffix)
+	}
+	rest := strings.TrimSuffix(o.Name, encSuffix)
+	if found := nameCompression(rest); found != alg && found != "none" {
+		return fmt.Errorf("the name's compression suffix is %q (%s), but compression.algorithm is %q", compressionSuffix[found], found, alg)
+	}
+	if !strings.HasSuffix(rest, compSuffix) {
+		return fmt.Errorf("the name has no compression suffix %q, but compression.algorithm is %q", compSuffix, alg)
+	}
+	return fmt.Errorf("the name does not end in %q, but dump.extension is %q", tail, o.Dump.Extension)
+}
+
+// nameCompression is the compression a name's suffix says ("none" without
+// one).
+func nameCompression(name string) string {
+	for alg, suffix := range compressionSuffix {
+		if suffix != "" && strings.HasSuffix(name, suffix) {
+			return alg
+		}
+	}
+	return "none"
 }
 
 // checkObjectName refuses a name that is not one path element of the set:

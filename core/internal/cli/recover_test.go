@@ -398,7 +398,18 @@ func TestRecoverHostileManifest(t *testing.T) {
 		}
 		i := 0
 		for db, ext := range hostile {
-			f.m.Objects[i].Database, f.m.Objects[i].Dump.Extension = db, ext
+			// The object's name ends in its extension, escaped (a manifest
+			// whose name and fields disagree is refused).
+			o := &f.m.Objects[i]
+			name, err := backupset.ObjectName(db, ext, o.Compression.Algorithm, o.Encryption != nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(filepath.Join(f.dir, o.Name), filepath.Join(f.dir, name)); err != nil {
+				t.Fatal(err)
+			}
+			defer os.Rename(filepath.Join(f.dir, name), filepath.Join(f.dir, o.Name))
+			o.Database, o.Dump.Extension, o.Name = db, ext, name
 			i++
 		}
 		f.writeManifest(t)
@@ -428,6 +439,40 @@ func TestRecoverHostileManifest(t *testing.T) {
 			t.Errorf("above --out: %v", left)
 		}
 	})
+
+	// The name's suffixes must say what the entry says: going by either
+	// alone would decode the object wrongly.
+	for name, change := range map[string]func(o *backupset.Object) []string{
+		"encryption dropped": func(o *backupset.Object) []string {
+			o.Encryption = nil
+			return []string{`".dbk"`, `no "encryption"`}
+		},
+		"algorithm changed": func(o *backupset.Object) []string {
+			o.Compression.Algorithm = "gzip"
+			return []string{`".zst" (zstd)`, `compression.algorithm is "gzip"`}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			restore()
+			says := change(&f.m.Objects[0])
+			f.writeManifest(t)
+			out := filepath.Join(t.TempDir(), "out")
+			_, _, err := recoverRun("--key", f.keyFile, "--out", out, f.dir)
+			if err == nil {
+				t.Fatal("recovered")
+			}
+			for _, w := range append(says, first.Name, "objects[0]") {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %s", err, w)
+				}
+			}
+			// One object alone, its manifest beside it: refused alike.
+			_, _, err = recoverRun("--key", f.keyFile, "--out", filepath.Join(t.TempDir(), "one.sql"), filepath.Join(f.dir, first.Name))
+			if err == nil || !strings.Contains(err.Error(), says[0]) {
+				t.Errorf("one object: %v", err)
+			}
+		})
+	}
 
 	// The header must say what the manifest says.
 	for name, change := range map[string]func(e *backupset.Encryption){
