@@ -334,6 +334,12 @@ func TestRecoverFailures(t *testing.T) {
 					t.Errorf("error %q does not say %q", err, w)
 				}
 			}
+			// DBK1 under the decompressor failed, not the decompression.
+			for _, a := range compress.Algorithms() {
+				if strings.Contains(err.Error(), string(a)+": dbk1") {
+					t.Errorf("error %q blames %s for DBK1's failure", err, a)
+				}
+			}
 			// Nothing that looks like a recovered dump is left behind.
 			dir := out
 			if !strings.HasSuffix(out, "out") {

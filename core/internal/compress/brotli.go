@@ -1,7 +1,6 @@
 package compress
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/andybalholm/brotli"
@@ -15,19 +14,16 @@ func newBrotliWriter(w io.Writer, level int) io.WriteCloser {
 }
 
 func newBrotliReader(r io.Reader) io.ReadCloser {
-	return brotliReader{brotli.NewReader(r)}
+	return brotliReader{brotli.NewReader(sourceReader{r})}
 }
 
-// brotliReader names the format in its errors; the decoder holds nothing
-// to release.
+// brotliReader names the format in its own errors (formatError); the
+// decoder holds nothing to release.
 type brotliReader struct{ r *brotli.Reader }
 
 func (b brotliReader) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
-	if err != nil && err != io.EOF {
-		err = fmt.Errorf("brotli: %w", err)
-	}
-	return n, err
+	return n, formatError(Brotli, err)
 }
 
 func (brotliReader) Close() error { return nil }

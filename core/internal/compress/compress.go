@@ -97,7 +97,9 @@ func NewWriter(w io.Writer, a Algorithm, level int) (io.WriteCloser, error) {
 // decoder and does not close r. A stream that is corrupt or ends early fails
 // with an error, never a silent short read (except where the format cannot
 // tell: brotli has no checksum, so a flipped bit inside it may go unseen;
-// DBK1 and the manifest's SHA-256 are what catch that).
+// DBK1 and the manifest's SHA-256 are what catch that). The format's own
+// errors start with its name ("zstd: …"); an error of r is returned as r
+// returned it, so that a failure under the decompressor is not blamed on it.
 func NewReader(r io.Reader, a Algorithm) (io.ReadCloser, error) {
 	switch a {
 	case Zstd:

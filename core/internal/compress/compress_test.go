@@ -198,3 +198,48 @@ func TestFromName(t *testing.T) {
 		}
 	}
 }
+
+// failingSource returns its bytes, then err.
+type failingSource struct {
+	data []byte
+	err  error
+}
+
+func (f *failingSource) Read(p []byte) (int, error) {
+	if len(f.data) == 0 {
+		return 0, f.err
+	}
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+	return n, nil
+}
+
+// TestSourceErrorsPassThrough: an error of the reader under a
+// decompressor (DBK1, in a backup) comes back as it is, not claimed by the
+// format; the format's own errors name it, once.
+func TestSourceErrorsPassThrough(t *testing.T) {
+	in := sqlDump(1<<20, 5)
+	errSource := errors.New("dbk1: object is corrupt: chunk 3 fails authentication")
+	for _, a := range []compress.Algorithm{compress.Zstd, compress.Gzip, compress.Brotli} {
+		stored := compressed(t, a, in)
+		for _, at := range []int{0, 5, len(stored) / 2} {
+			src := &failingSource{data: stored[:at], err: fmt.Errorf("read chunk: %w", errSource)}
+			var err error
+			if r, oerr := compress.NewReader(src, a); oerr != nil {
+				err = oerr
+			} else {
+				_, err = io.ReadAll(r)
+				r.Close()
+			}
+			if !errors.Is(err, errSource) || err.Error() != "read chunk: "+errSource.Error() {
+				t.Errorf("%s, source failing after %d bytes: error %q, want the source's own %q", a, at, err, "read chunk: "+errSource.Error())
+			}
+		}
+		// The format's own error names it once.
+		bad := bytes.Clone(stored)
+		bad[0] ^= 0xff
+		if _, err := readAll(a, bad); err == nil || !strings.HasPrefix(err.Error(), string(a)+": ") || strings.HasPrefix(err.Error(), string(a)+": "+string(a)+": ") {
+			t.Errorf("%s, first byte altered: error %v, want it to name %s once", a, err, a)
+		}
+	}
+}

@@ -24,25 +24,22 @@ func newGzipWriter(w io.Writer, level int) (io.WriteCloser, error) {
 }
 
 func newGzipReader(r io.Reader) (io.ReadCloser, error) {
-	gz, err := pgzip.NewReader(r)
+	gz, err := pgzip.NewReader(sourceReader{r})
 	if err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF // our writer never makes an empty stream
 		}
-		return nil, fmt.Errorf("gzip: %w", err)
+		return nil, formatError(Gzip, err)
 	}
 	return &gzipReader{gz: gz}, nil
 }
 
-// gzipReader names the format in its errors.
+// gzipReader names the format in its own errors (formatError).
 type gzipReader struct{ gz *pgzip.Reader }
 
 func (g *gzipReader) Read(p []byte) (int, error) {
 	n, err := g.gz.Read(p)
-	if err != nil && err != io.EOF {
-		err = fmt.Errorf("gzip: %w", err)
-	}
-	return n, err
+	return n, formatError(Gzip, err)
 }
 
 func (g *gzipReader) Close() error { return g.gz.Close() }

@@ -64,23 +64,20 @@ func newZstdWriter(w io.Writer, level int) (io.WriteCloser, error) {
 }
 
 func newZstdReader(r io.Reader) (io.ReadCloser, error) {
-	dec, err := zstd.NewReader(r, zstd.WithDecoderMaxWindow(zstdMaxWindow))
+	dec, err := zstd.NewReader(sourceReader{r}, zstd.WithDecoderMaxWindow(zstdMaxWindow))
 	if err != nil {
-		return nil, fmt.Errorf("zstd: %w", err)
+		return nil, formatError(Zstd, err)
 	}
 	return &zstdReader{dec: dec}, nil
 }
 
-// zstdReader names the format in its errors and frees the decoder's
-// goroutines on Close (the decoder's own Close returns nothing).
+// zstdReader names the format in its own errors (formatError) and frees the
+// decoder's goroutines on Close (the decoder's own Close returns nothing).
 type zstdReader struct{ dec *zstd.Decoder }
 
 func (z *zstdReader) Read(p []byte) (int, error) {
 	n, err := z.dec.Read(p)
-	if err != nil && err != io.EOF {
-		err = fmt.Errorf("zstd: %w", err)
-	}
-	return n, err
+	return n, formatError(Zstd, err)
 }
 
 func (z *zstdReader) Close() error {
