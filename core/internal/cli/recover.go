@@ -295,15 +295,11 @@ func recoverOne(cmd *cobra.Command, j *job, kf *recoverykit.KeyFile, o recoverOp
 		return r, err
 	}
 	r.Encrypted, r.Compression = encrypted, string(alg)
-	if encrypted {
-		if kf == nil {
-			return r, errors.New("the object is encrypted: give the profile's key file (--key FILE) or recovery kit (--kit FILE.zip)")
-		}
-		if j.entry != nil && !strings.EqualFold(j.entry.Encryption.KeyID, kf.KeyID) {
-			return r, fmt.Errorf("the manifest says the object is encrypted under key id %s, the key file holds key id %s (profile %q): use that profile's key file",
-				j.entry.Encryption.KeyID, kf.KeyID, kf.Profile)
-		}
-		r.KeyID = kf.KeyID
+	// The key is checked against the object's header, not the manifest:
+	// the header says which key the object needs (its checksum holds it),
+	// and a manifest that says another is the one that is wrong.
+	if encrypted && kf == nil {
+		return r, errors.New("the object is encrypted: give the profile's key file (--key FILE) or recovery kit (--kit FILE.zip)")
 	}
 
 	var out io.Writer
@@ -356,7 +352,10 @@ func recoverOne(cmd *cobra.Command, j *job, kf *recoverykit.KeyFile, o recoverOp
 	}
 	if encrypted {
 		dec, err := dbk1.OpenReader(plain, kf.Key)
-		if err != nil {
+		var wrong *dbk1.WrongKeyError
+		if errors.As(err, &wrong) {
+			return failed(wrongKeyFile(wrong, j.entry, kf))
+		} else if err != nil {
 			return failed(err)
 		}
 		if j.entry != nil {
@@ -364,6 +363,7 @@ func recoverOne(cmd *cobra.Command, j *job, kf *recoverykit.KeyFile, o recoverOp
 				return failed(err)
 			}
 		}
+		r.KeyID = kf.KeyID
 		plain = dec
 	}
 	n, err := decode(out, plain, alg)
@@ -454,11 +454,23 @@ func sumFile(j *job) (int64, hash.Hash, error) {
 	return n, sum, matchManifest(j.entry, n, sum)
 }
 
+// wrongKeyFile says which key file the object needs: the one of the key id
+// in its header, whatever the manifest says.
+func wrongKeyFile(w *dbk1.WrongKeyError, e *backupset.Object, kf *recoverykit.KeyFile) error {
+	also := ""
+	if e != nil && !strings.EqualFold(e.Encryption.KeyID, w.ObjectKeyID) {
+		also = fmt.Sprintf(" (the manifest's encryption.keyId, %s, is neither: the manifest was damaged or edited too)", e.Encryption.KeyID)
+	}
+	return fmt.Errorf("%w: the object's header says it is encrypted under key id %s, the key file holds key id %s (profile %q): use the key file of key id %s%s",
+		dbk1.ErrWrongKey, w.ObjectKeyID, kf.KeyID, kf.Profile, w.ObjectKeyID, also)
+}
+
 // matchHeader checks that the manifest's encryption entry says what the
-// object's DBK1 header says (docs/format.md "manifest.json").
+// object's DBK1 header says (docs/format.md "manifest.json"). The header
+// has been opened with the key, so its key id is also the key file's.
 func matchHeader(e *backupset.Encryption, h dbk1.Header) error {
 	if !strings.EqualFold(e.KeyID, h.KeyID) {
-		return fmt.Errorf("encryption.keyId: the manifest says %s, the object's header %s", e.KeyID, h.KeyID)
+		return fmt.Errorf("encryption.keyId: the manifest says %s, but the object's header and the key file agree on %s: the manifest's keyId does not match the object (the manifest was damaged or edited)", e.KeyID, h.KeyID)
 	}
 	if e.ChunkSize != h.ChunkSize {
 		return fmt.Errorf("encryption.chunkSize: the manifest says %d, the object's header %d", e.ChunkSize, h.ChunkSize)

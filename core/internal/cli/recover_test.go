@@ -483,6 +483,7 @@ func TestRecoverHostileManifest(t *testing.T) {
 	// The header must say what the manifest says.
 	for name, change := range map[string]func(e *backupset.Encryption){
 		"chunkSize": func(e *backupset.Encryption) { e.ChunkSize = 4096 },
+		"keyId":     func(e *backupset.Encryption) { e.KeyID = "6c77d5e2a1b0c3f4" },
 	} {
 		t.Run("header "+name, func(t *testing.T) {
 			restore()
@@ -495,11 +496,40 @@ func TestRecoverHostileManifest(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "encryption."+name) || !strings.Contains(err.Error(), first.Name) {
 				t.Fatalf("manifest %s differs from the header: %v", name, err)
 			}
+			// The header and the key file agree: the manifest is wrong, not
+			// the key file.
+			if name == "keyId" && (!strings.Contains(err.Error(), "manifest was damaged or edited") || strings.Contains(err.Error(), "use the key file")) {
+				t.Errorf("only the manifest's keyId altered: %v", err)
+			}
 			if left := entries(t, out); len(left) != 0 {
 				t.Errorf("left behind: %v", left)
 			}
 		})
 	}
+	// The wrong key file, and a manifest that names neither key: the
+	// header says which key file is needed.
+	t.Run("keyId altered, and the wrong key file", func(t *testing.T) {
+		restore()
+		enc := *f.m.Objects[0].Encryption
+		enc.KeyID = "6c77d5e2a1b0c3f4"
+		f.m.Objects[0].Encryption = &enc
+		f.writeManifest(t)
+		other, _ := recoverykit.NewKeyFile("Other", 8, bytes.Repeat([]byte{1}, 32), time.Now())
+		var buf bytes.Buffer
+		other.Encode(&buf)
+		otherKey := filepath.Join(t.TempDir(), "other.json")
+		os.WriteFile(otherKey, buf.Bytes(), 0o600)
+		_, _, err := recoverRun("--key", otherKey, "--out", filepath.Join(t.TempDir(), "out"), f.dir)
+		if err == nil {
+			t.Fatal("recovered")
+		}
+		for _, w := range []string{first.Name, "header says it is encrypted under key id " + f.kf.KeyID, "key id " + other.KeyID,
+			`profile "Other"`, "use the key file of key id " + f.kf.KeyID, "6c77d5e2a1b0c3f4", "damaged or edited"} {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error %q does not say %q", err, w)
+			}
+		}
+	})
 	// plainSize, when given, is the dump's size.
 	t.Run("plainSize", func(t *testing.T) {
 		restore()

@@ -10,11 +10,15 @@
 // from an altered one without knowing its length. Each way an object can be
 // wrong fails with its own error: ErrNotDBK1,
 // ErrUnsupportedVersion, ErrWrongKey, ErrTruncated, ErrTrailingData,
-// ErrReordered, ErrCorrupt. Test them with errors.Is. docs/format.md
+// ErrReordered, ErrCorrupt. Test them with errors.Is; ErrWrongKey comes as
+// a *WrongKeyError, which names the key ids. docs/format.md
 // "Decrypting" gives the order of the checks, which decides the error.
 package dbk1
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // KeySize is the size of a profile key.
 const KeySize = 32
@@ -57,3 +61,18 @@ var (
 	// an authentic-looking chunk breaks a rule of the format.
 	ErrCorrupt = errors.New("dbk1: object is corrupt")
 )
+
+// WrongKeyError is how ErrWrongKey is returned: it says which key the
+// object needs, from its header (whose checksum held), and which key was
+// given, so that a caller can tell which of its sources of key ids is wrong.
+type WrongKeyError struct {
+	// ObjectKeyID is the header's key id, KeyID the given key's; 16
+	// lower-case hex digits each.
+	ObjectKeyID, KeyID string
+}
+
+func (e *WrongKeyError) Error() string {
+	return fmt.Sprintf("%v: the object is encrypted under key id %s, the key given has id %s", ErrWrongKey, e.ObjectKeyID, e.KeyID)
+}
+
+func (e *WrongKeyError) Unwrap() error { return ErrWrongKey }

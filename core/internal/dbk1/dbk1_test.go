@@ -96,6 +96,17 @@ func TestWrongKey(t *testing.T) {
 	if !errors.Is(err, dbk1.ErrWrongKey) {
 		t.Fatalf("wrong key: %v", err)
 	}
+	keyID := func(key []byte) string {
+		r, err := dbk1.OpenReader(bytes.NewReader(seal(t, key, nil, 1024)), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Header().KeyID
+	}
+	var wrong *dbk1.WrongKeyError
+	if !errors.As(err, &wrong) || wrong.ObjectKeyID != keyID(testKey(1)) || wrong.KeyID != keyID(testKey(2)) {
+		t.Fatalf("wrong key: %#v does not name the key ids %s (object) and %s (given)", err, keyID(testKey(1)), keyID(testKey(2)))
+	}
 	t.Log(err)
 	if _, err := dbk1.NewReader(bytes.NewReader(stored), testKey(1)[:16]); err == nil {
 		t.Fatal("a 16-byte key was accepted")

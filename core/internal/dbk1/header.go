@@ -110,7 +110,7 @@ func parseHeader(h, key []byte) (Header, []byte, error) {
 		return Header{}, nil, fmt.Errorf("dbk1: key is %d bytes, want %d", len(key), KeySize)
 	}
 	if have := keyID(key); !bytes.Equal(have, h[offKeyID:offKeyID+keyIDSize]) {
-		return Header{}, nil, fmt.Errorf("%w: the object is encrypted under key id %s, the key given has id %s", ErrWrongKey, hd.KeyID, hex.EncodeToString(have))
+		return Header{}, nil, &WrongKeyError{ObjectKeyID: hd.KeyID, KeyID: hex.EncodeToString(have)}
 	}
 	aesKey, check, err := deriveKeys(key, h[offSalt:offSalt+saltSize])
 	if err != nil {
