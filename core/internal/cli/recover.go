@@ -99,7 +99,7 @@ type job struct {
 	tmp    string // the temporary output, renamed to output at the end
 }
 
-func runRecover(cmd *cobra.Command, o recoverOpts, input string) error {
+func runRecover(cmd *cobra.Command, o recoverOpts, input string) (err error) {
 	if o.out == "" {
 		return errors.New("--out is required: a file, a directory for a set, or - for standard output")
 	}
@@ -124,12 +124,22 @@ func runRecover(cmd *cobra.Command, o recoverOpts, input string) error {
 		return err
 	}
 	summary := recoverSummary{Manifest: manifestPath}
-	// Temporary outputs are removed unless every object recovered.
+	var created []string
+	if st.IsDir() {
+		if created, err = makeDirs(o.out); err != nil {
+			return err
+		}
+	}
+	// A failed recovery leaves no output behind: its temporary outputs are
+	// removed, then the directories it created, if nothing else is in them.
 	defer func() {
 		for _, j := range jobs {
 			if j.tmp != "" {
 				os.Remove(j.tmp)
 			}
+		}
+		if err != nil {
+			removeEmptyDirs(created)
 		}
 	}()
 	for _, j := range jobs {
@@ -213,9 +223,6 @@ func (o recoverOpts) setJobs(dir string) ([]*job, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if err := os.MkdirAll(o.out, 0o700); err != nil {
-		return nil, "", err
-	}
 	var jobs []*job
 	seen := map[string]string{}
 	// backupset.Decode has refused object names that are not one path
@@ -267,6 +274,38 @@ func (o recoverOpts) objectJob(path string) ([]*job, string, error) {
 		}
 	}
 	return []*job{j}, mpath, o.checkOutputs([]*job{j})
+}
+
+// makeDirs creates the directory dir and its missing parents, and returns
+// those it created, deepest first.
+func makeDirs(dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		removeEmptyDirs(missing)
+		return nil, err
+	}
+	return missing, nil
+}
+
+// removeEmptyDirs removes the directories dirs, deepest first, each only
+// if it is empty (os.Remove does not remove a directory holding anything):
+// they are the ones recover created, and whatever else appeared in them
+// is not recover's to remove.
+func removeEmptyDirs(dirs []string) {
+	for _, d := range dirs {
+		if os.Remove(d) != nil {
+			return
+		}
+	}
 }
 
 // checkOutputs fails early, before any work, on outputs that exist.

@@ -321,9 +321,12 @@ func TestRecoverFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.prepare()
 			defer os.WriteFile(path, orig, 0o644)
-			out := filepath.Join(t.TempDir(), "out")
+			// A set's --out and its parent are missing: recover creates
+			// them, and removes them again on failure.
+			root := t.TempDir()
+			out := filepath.Join(root, "new", "out")
 			if fi, _ := os.Stat(tc.input); !fi.IsDir() {
-				out = filepath.Join(t.TempDir(), "one.sql")
+				out = filepath.Join(root, "one.sql")
 			}
 			_, _, err := recoverRun("--key", tc.key, "--out", out, tc.input)
 			if err == nil {
@@ -340,15 +343,45 @@ func TestRecoverFailures(t *testing.T) {
 					t.Errorf("error %q blames %s for DBK1's failure", err, a)
 				}
 			}
-			// Nothing that looks like a recovered dump is left behind.
-			dir := out
-			if !strings.HasSuffix(out, "out") {
-				dir = filepath.Dir(out)
-			}
-			if left := entries(t, dir); len(left) != 0 {
+			// Nothing is left behind: no output, no empty directory.
+			if left := entries(t, root); len(left) != 0 {
 				t.Errorf("left behind: %v", left)
 			}
 		})
+	}
+}
+
+// TestRecoverFailureKeepsUsersDirectories: a failed recovery of a set
+// removes the --out directories it created, and nothing else: not a
+// directory that was there before, nor what is in it.
+func TestRecoverFailureKeepsUsersDirectories(t *testing.T) {
+	f := newRecoverFixture(t)
+	target := filepath.Join(f.dir, f.m.Objects[len(f.m.Objects)-1].Name)
+	os.Truncate(target, 10) // the last object: the others are recovered first
+	root := t.TempDir()
+	mine := filepath.Join(root, "mine")
+	if err := os.Mkdir(mine, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := recoverRun("--key", f.keyFile, "--out", mine, f.dir); err == nil {
+		t.Fatal("recovered a truncated object")
+	}
+	if st, err := os.Stat(mine); err != nil || !st.IsDir() {
+		t.Fatalf("the empty --out directory that existed before was removed: %v", err)
+	}
+	if left := entries(t, mine); len(left) != 0 {
+		t.Errorf("left in --out: %v", left)
+	}
+	// --out created inside a directory of the user's: only --out goes.
+	parent := filepath.Join(root, "a")
+	os.Mkdir(parent, 0o755)
+	os.WriteFile(filepath.Join(parent, "notes.txt"), []byte("mine"), 0o644)
+	out := filepath.Join(parent, "b", "c")
+	if _, _, err := recoverRun("--key", f.keyFile, "--out", out, f.dir); err == nil {
+		t.Fatal("recovered a truncated object")
+	}
+	if left := entries(t, parent); len(left) != 1 || left[0] != "notes.txt" {
+		t.Errorf("the user's directory holds %v, want only notes.txt", left)
 	}
 }
 
