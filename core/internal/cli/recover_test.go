@@ -577,3 +577,46 @@ func TestRecoverHostileManifest(t *testing.T) {
 		}
 	})
 }
+
+// TestRecoverEmptyZstd: an empty dump, stored as one empty zstd frame,
+// recovers as an empty file; a .zst object that holds no bytes at all (the
+// DBK1 data empty) is refused as cut short, as `zstd -d` refuses it.
+func TestRecoverEmptyZstd(t *testing.T) {
+	f := newRecoverFixture(t)
+	f.m.Objects = nil
+	f.dumps = map[string][]byte{}
+	f.add(t, "empty", "sql", compress.Zstd, true, nil)
+	f.writeManifest(t)
+	out := filepath.Join(t.TempDir(), "out")
+	if _, stderr, err := recoverRun("--key", f.keyFile, "--out", out, f.dir); err != nil {
+		t.Fatalf("an empty dump: %v\n%s", err, stderr)
+	}
+	if got, err := os.ReadFile(filepath.Join(out, "empty.sql")); err != nil || len(got) != 0 {
+		t.Fatalf("an empty dump recovered as %d bytes, %v", len(got), err)
+	}
+
+	// The same object with DBK1 holding no data at all, not even a frame.
+	var stored bytes.Buffer
+	w, err := dbk1.NewWriter(&stored, f.kf.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	o := &f.m.Objects[0]
+	if err := os.WriteFile(filepath.Join(f.dir, o.Name), stored.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(stored.Bytes())
+	o.Size, o.SHA256 = int64(stored.Len()), hex.EncodeToString(sum[:])
+	f.writeManifest(t)
+	out = filepath.Join(t.TempDir(), "out")
+	_, _, err = recoverRun("--key", f.keyFile, "--out", out, f.dir)
+	if err == nil || !strings.Contains(err.Error(), o.Name) || !strings.Contains(err.Error(), "zstd: unexpected EOF") || !strings.Contains(err.Error(), "without a single frame") {
+		t.Fatalf("a .zst object of no bytes: %v", err)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a failed recovery left --out behind")
+	}
+}

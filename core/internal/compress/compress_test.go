@@ -243,3 +243,24 @@ func TestSourceErrorsPassThrough(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyStreamRefused: no bytes at all is no stream of any format that
+// has a framing: it is refused as cut short, as the zstd, gzip and brotli
+// commands refuse it, while an empty dump (written as a stream) and empty
+// data under none read back as empty.
+func TestEmptyStreamRefused(t *testing.T) {
+	for _, a := range []compress.Algorithm{compress.Zstd, compress.Gzip, compress.Brotli} {
+		out, err := readAll(a, nil)
+		if !errors.Is(err, io.ErrUnexpectedEOF) || !strings.HasPrefix(err.Error(), string(a)+": ") {
+			t.Errorf("%s of no bytes: %d bytes out, error %v; want %s's unexpected EOF", a, len(out), err, a)
+		}
+		if stored := compressed(t, a, nil); len(stored) == 0 {
+			t.Errorf("%s: an empty dump is stored as no bytes", a)
+		} else if out, err := readAll(a, stored); err != nil || len(out) != 0 {
+			t.Errorf("%s: an empty dump reads back as %d bytes, %v", a, len(out), err)
+		}
+	}
+	if out, err := readAll(compress.None, nil); err != nil || len(out) != 0 {
+		t.Errorf("none of no bytes: %d bytes, %v", len(out), err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -64,20 +65,47 @@ func newZstdWriter(w io.Writer, level int) (io.WriteCloser, error) {
 }
 
 func newZstdReader(r io.Reader) (io.ReadCloser, error) {
-	dec, err := zstd.NewReader(sourceReader{r}, zstd.WithDecoderMaxWindow(zstdMaxWindow))
+	src := &zstdSource{r: sourceReader{r}}
+	dec, err := zstd.NewReader(src, zstd.WithDecoderMaxWindow(zstdMaxWindow))
 	if err != nil {
 		return nil, formatError(Zstd, err)
 	}
-	return &zstdReader{dec: dec}, nil
+	return &zstdReader{dec: dec, src: src}, nil
 }
 
-// zstdReader names the format in its own errors (formatError) and frees the
-// decoder's goroutines on Close (the decoder's own Close returns nothing).
-type zstdReader struct{ dec *zstd.Decoder }
+// zstdReader names the format in its own errors (formatError), refuses a
+// stream without a frame, and frees the decoder's goroutines on Close (the
+// decoder's own Close returns nothing).
+type zstdReader struct {
+	dec *zstd.Decoder
+	src *zstdSource
+}
 
 func (z *zstdReader) Read(p []byte) (int, error) {
 	n, err := z.dec.Read(p)
+	if err == io.EOF && !z.src.read.Load() {
+		// A zstd stream is one or more frames (RFC 8878 §3.1), and our
+		// writer makes one even for an empty dump (WithZeroFrames): no
+		// bytes at all is a stream cut before its start, as the zstd
+		// command says, where the decoder would read it as empty data.
+		return n, fmt.Errorf("zstd: %w: the stream is empty, without a single frame (an empty dump is stored as one empty frame)", io.ErrUnexpectedEOF)
+	}
 	return n, formatError(Zstd, err)
+}
+
+// zstdSource records whether the stream held any byte. The decoder reads
+// it from its own goroutine, hence the atomic.
+type zstdSource struct {
+	r    io.Reader
+	read atomic.Bool
+}
+
+func (s *zstdSource) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n > 0 {
+		s.read.Store(true)
+	}
+	return n, err
 }
 
 func (z *zstdReader) Close() error {
