@@ -40,7 +40,9 @@ type KeyFile struct {
 	// key id in every DBK1 header.
 	KeyID string `json:"keyId"`
 	// Key is the 32-byte profile key, standard base64 in the JSON.
-	Key     []byte    `json:"key"`
+	Key []byte `json:"key"`
+	// Created is when the profile was created; zero when the file does not
+	// say, or says it other than as an RFC 3339 time.
 	Created time.Time `json:"created"`
 }
 
@@ -81,8 +83,10 @@ const (
 // "dbkeep-key-v1", algorithm "DBK1", key the standard base64 (padded, no
 // whitespace) of exactly 32 bytes, keyId the key's id (a mistyped key is
 // caught here, not as a wrong key on every object); the informative fields
-// of their types when present; unknown fields ignored (a newer dbkeep may
-// add some). Errors never repeat the key.
+// of their types when present (created a string, whose content is not
+// checked); unknown fields ignored (a newer dbkeep may add some). Invalid
+// UTF-8 in a string is read as U+FFFD, as encoding/json does. Errors never
+// repeat the key.
 func ReadKeyFile(r io.Reader) (KeyFile, error) {
 	raw, err := io.ReadAll(io.LimitReader(r, maxKeyFile+1))
 	if err != nil {
@@ -96,8 +100,9 @@ func ReadKeyFile(r io.Reader) (KeyFile, error) {
 		return KeyFile{}, fmt.Errorf("key file: not a dbkeep key file: %w", err)
 	}
 	var (
-		k   KeyFile
-		key string
+		k       KeyFile
+		key     string
+		created *string
 	)
 	for _, f := range []struct {
 		name     string
@@ -110,7 +115,7 @@ func ReadKeyFile(r io.Reader) (KeyFile, error) {
 		{fieldKeyID, &k.KeyID, true},
 		{fieldProfile, &k.Profile, false},
 		{fieldProfileID, &k.ProfileID, false},
-		{fieldCreated, &k.Created, false},
+		{fieldCreated, &created, false},
 	} {
 		v, ok := fields[f.name]
 		if !ok {
@@ -129,6 +134,13 @@ func ReadKeyFile(r io.Reader) (KeyFile, error) {
 		return KeyFile{}, fmt.Errorf("key file: format %q, want %q", k.Format, KeyFileFormat)
 	case k.Algorithm != KeyAlgorithm:
 		return KeyFile{}, fmt.Errorf("key file: algorithm %q, want %q (the only object format this dbkeep reads)", k.Algorithm, KeyAlgorithm)
+	}
+	// created is informative: a date written some other way never stops a
+	// recovery; it is then unknown (zero).
+	if created != nil {
+		if t, err := time.Parse(time.RFC3339, *created); err == nil {
+			k.Created = t.UTC()
+		}
 	}
 	if k.Key, err = decodeKey(key); err != nil {
 		return KeyFile{}, fmt.Errorf("key file: key: %w", err)
@@ -200,10 +212,7 @@ func topLevelFields(raw []byte) (map[string]json.RawMessage, error) {
 func jsonErrorPlace(err error) string {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
-	var when *time.ParseError
 	switch {
-	case errors.As(err, &when):
-		return "not an RFC 3339 time"
 	case errors.As(err, &syntax):
 		return fmt.Sprintf("JSON syntax error at byte %d", syntax.Offset)
 	case errors.As(err, &typ):
@@ -217,9 +226,7 @@ func jsonErrorPlace(err error) string {
 func typeName(kind string) string {
 	switch kind {
 	case "int64":
-		return "an integer"
-	case "struct":
-		return "an RFC 3339 time"
+		return "an integer (no fraction or exponent, within 64 bits)"
 	}
 	return "a " + kind
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dbkeep/dbkeep/core/internal/recoverykit"
 )
@@ -45,10 +46,28 @@ func TestKeyFileRules(t *testing.T) {
 		"keyId in upper case":       swap(`"d854cf5b759be0da"`, `"D854CF5B759BE0DA"`),
 		"whitespace around":         "\n\t" + docKeyFile + "\r\n\n",
 		"profile null":              swap(`"profile": "Offsite"`, `"profile": null`),
+		"profileId negative":        swap(`"profileId": 7`, `"profileId": -7`),
+		"profileId int64 max":       swap(`"profileId": 7`, `"profileId": 9223372036854775807`),
+		"created null":              swap(`"2026-11-01T00:00:00Z"`, `null`),
+		"created not a time":        swap(`"2026-11-01T00:00:00Z"`, `"1 Nov 2026"`),
+		"created with offset":       swap(`"2026-11-01T00:00:00Z"`, `"2026-11-01T01:00:00.5+01:00"`),
+		"invalid UTF-8 in profile":  swap(`"Offsite"`, "\"Off\xffsite\""),
 	}
 	for name, in := range accepted {
 		if _, err := recoverykit.ReadKeyFile(strings.NewReader(in)); err != nil {
 			t.Errorf("%s: refused: %v", name, err)
+		}
+	}
+	// created is read when it is an RFC 3339 time, else unknown: an
+	// informative field never stops a recovery.
+	for in, want := range map[string]time.Time{
+		`"2026-11-01T01:00:00.5+01:00"`: time.Date(2026, 11, 1, 0, 0, 0, 5e8, time.UTC),
+		`"1 Nov 2026"`:                  {},
+		`"2026-11-01"`:                  {},
+	} {
+		k, err := recoverykit.ReadKeyFile(strings.NewReader(swap(`"2026-11-01T00:00:00Z"`, in)))
+		if err != nil || !k.Created.Equal(want) {
+			t.Errorf("created %s: read as %v, %v; want %v", in, k.Created, err, want)
 		}
 	}
 	refused := map[string]struct{ in, says string }{
@@ -70,7 +89,10 @@ func TestKeyFileRules(t *testing.T) {
 		"key name in capitals":  {swap(`"key":`, `"KEY":`), `"key" is missing`},
 		"key twice":             {swap(`"profile": "Offsite",`, `"key": "`+docKey+`",`), "twice"},
 		"profileId a string":    {swap(`"profileId": 7`, `"profileId": "7"`), `"profileId"`},
-		"created not a time":    {swap(`"2026-11-01T00:00:00Z"`, `"1 Nov 2026"`), "RFC 3339"},
+		"profileId a fraction":  {swap(`"profileId": 7`, `"profileId": 7.0`), `"profileId": a JSON number 7.0 where an integer`},
+		"profileId exponent":    {swap(`"profileId": 7`, `"profileId": 7e0`), `"profileId"`},
+		"profileId over int64":  {swap(`"profileId": 7`, `"profileId": 9223372036854775808`), `"profileId"`},
+		"created a number":      {swap(`"2026-11-01T00:00:00Z"`, `20261101`), `"created": a JSON number`},
 		"an array":              {"[" + docKeyFile + "]", "not a JSON object"},
 		"two objects":           {docKeyFile + docKeyFile, "after the JSON object"},
 		"cut":                   {docKeyFile[:len(docKeyFile)/2], "JSON"},
