@@ -44,10 +44,12 @@ profile's key file (--key) or recovery kit (--kit). It uses no state
 database, no plugin and no network.
 
 With a manifest (given with --manifest, or manifest.json beside the object or
-in the set directory) every object's size and SHA-256 are checked against it
-and its key id against the key. Every encrypted chunk is authenticated. The
-output is written to a temporary file beside it and named only once all of
-that passed: a failed recovery leaves no output behind.
+in the set directory) every object's size and SHA-256 are checked against it,
+and its name, compression and encryption against each other; an encrypted
+object's key id is checked against its header. Every encrypted chunk is
+authenticated. The output is written to a temporary file beside it and named
+only once all of that passed: a failed recovery leaves no output behind (nor
+the --out directory, if recover created it).
 
 A set directory is recovered into the --out directory, one <database>.<ext>
 file per object (both escaped as object names are: the file is always
