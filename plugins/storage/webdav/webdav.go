@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -151,35 +152,50 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // discard deletes the temporary resource of a failed upload, with a fresh
 // client since the call's context may have ended. The server may still be
-// finishing the aborted PUT when the DELETE arrives, and then store the file
-// after it: so discard looks again a moment later, a few times.
+// finishing the aborted PUT when the DELETE arrives: it then refuses the
+// DELETE while the file is open (rclone answers 423 Locked), or stores the
+// file after it. So discard tries again, and looks again a moment after a
+// DELETE that worked, for up to discardWait.
 func (sess *session) discard(ctx context.Context, cfg spec.Config, tmp string) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	fresh, err := connect(cctx, cfg)
 	if err == nil {
 		defer fresh.Close()
-		for range discardChecks {
-			if err = fresh.c.Remove(tmp); err != nil { // a missing resource is no error
+		for deadline := time.Now().Add(discardWait); ; {
+			err = fresh.c.Remove(tmp) // a missing resource is no error
+			if err != nil && !stillStoring(err) {
+				break
+			}
+			if err == nil {
+				time.Sleep(discardPause)
+				if _, serr := fresh.c.Stat(tmp); status(serr) == http.StatusNotFound {
+					return
+				}
+				err = errors.New("it came back after the DELETE")
+			}
+			if time.Now().After(deadline) || cctx.Err() != nil {
 				break
 			}
 			time.Sleep(discardPause)
-			if _, err = fresh.c.Stat(tmp); status(err) == http.StatusNotFound {
-				return
-			}
 		}
-	}
-	if err == nil {
-		err = fmt.Errorf("it came back %d times", discardChecks)
 	}
 	logger.Warn("could not remove the temporary file of a failed upload; it is never listed, remove it by hand", "path", tmp, "error", err)
 }
 
-// discardChecks and discardPause bound how long discard waits for a server
+// stillStoring reports whether a DELETE was refused because the server is
+// still busy with the aborted PUT of the same resource: 423 Locked while
+// the file is open, 409 Conflict from servers that say it so.
+func stillStoring(err error) bool {
+	code := status(err)
+	return code == http.StatusLocked || code == http.StatusConflict
+}
+
+// discardWait and discardPause bound how long discard waits for a server
 // finishing an aborted PUT.
 const (
-	discardChecks = 5
-	discardPause  = 300 * time.Millisecond
+	discardWait  = 5 * time.Second
+	discardPause = 200 * time.Millisecond
 )
 
 func (st *davstore) Download(ctx context.Context, cfg spec.Config, req storage.DownloadRequest) (io.ReadCloser, error) {
