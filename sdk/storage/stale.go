@@ -88,7 +88,16 @@ func (s *TempSweeper) Sweep(path string, modTime time.Time) {
 		s.Logger.Debug("left a stale-looking temporary file alone: it is open, an upload in progress", "path", path, "age", age)
 	default:
 		s.failures++
-		s.Logger.Warn("could not remove a stale temporary file left by an upload that never finished; it is never listed, remove it by hand",
+		s.Logger.Warn("could not remove a stale temporary file left by an upload that never finished; it is never listed, and the next List tries again",
 			"path", path, "age", age, "error", err)
 	}
+}
+
+// WarnTempLeft logs that the temporary file at path, of an upload that
+// failed, could not be removed (err): what a plugin says when its clean-up
+// after a failure fails. The file is never listed, and a List removes it
+// once it is StaleTempAge old.
+func WarnTempLeft(logger hclog.Logger, path string, err error) {
+	logger.Warn("could not remove the temporary file of a failed upload; it is never listed, and a List removes it once nothing has written it for a day",
+		"path", path, "error", err)
 }

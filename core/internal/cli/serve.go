@@ -111,6 +111,9 @@ func newServeCmd(g *globals) *cobra.Command {
 					logger.Error("the scheduler stopped", "error", err)
 				}
 			})
+			// Once a day every destination is listed, which makes its plugin
+			// remove the temporary files of uploads that never finished.
+			work.Go(func() { eng.Sweep(workCtx) })
 			defer func() {
 				stopWork()
 				work.Wait()

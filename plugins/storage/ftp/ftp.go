@@ -179,7 +179,7 @@ func (sess *session) discard(ctx context.Context, cfg spec.Config, tmp string) {
 		}
 		err = fmt.Errorf("it is still there after %d attempts", discardChecks)
 	}
-	logger.Warn("could not remove the temporary file of a failed upload; it is never listed, remove it by hand", "path", tmp, "error", err)
+	storage.WarnTempLeft(logger, tmp, err)
 }
 
 // discardChecks and discardPause bound how long discard waits for a server

@@ -181,7 +181,7 @@ func (conn *session) discard(ctx context.Context, cfg spec.Config, tmp string) {
 		err = fresh.share.Remove(tmp)
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		logger.Warn("could not remove the temporary file of a failed upload; it is never listed, remove it by hand", "path", tmp, "error", err)
+		storage.WarnTempLeft(logger, tmp, err)
 	}
 }
 

@@ -180,7 +180,7 @@ func (sess *session) discard(ctx context.Context, cfg spec.Config, tmp string) {
 			time.Sleep(discardPause)
 		}
 	}
-	logger.Warn("could not remove the temporary file of a failed upload; it is never listed, remove it by hand", "path", tmp, "error", err)
+	storage.WarnTempLeft(logger, tmp, err)
 }
 
 // stillStoring reports whether a DELETE was refused because the server is
