@@ -11,9 +11,11 @@
 // any name that would escape its configured location, with an error wrapping
 // spec.ErrInvalidArgument. CleanName does the common checks.
 //
-// Retrying and pacing are not a plugin's business: the core wraps each
-// destination in decorators that work on any Storage. WithRetry tries the
-// idempotent calls again on transient errors (IsTransient), with backoff;
-// WithThrottle caps a destination's bandwidth and concurrent transfers. Each
-// returns a Location, and Unwrap reaches the storage inside.
+// Retrying and pacing are not a plugin's business: they are decorators that
+// work on any Storage. WithRetry tries the idempotent calls again on
+// transient errors (IsTransient), with backoff; the core wraps every
+// destination in it. WithThrottle caps a destination's bandwidth and
+// concurrent transfers (the core does not apply it yet: destinations have no
+// such settings). Each returns a Location, and Unwrap reaches the storage
+// inside.
 package storage
