@@ -88,8 +88,8 @@ test-services: ## start the real servers the tests use (PostgreSQL, MariaDB, S3,
 test-services-stop: ## stop the test servers make test-services started (not the machine's PostgreSQL, MariaDB, Redis)
 	./scripts/test-services stop
 
-test-e2e: build ## end-to-end: the built binaries, as a user runs them
-	go test -count=1 -tags e2e ./core/...
+test-e2e: test-services ## end-to-end only: dbkeep serve and the plugins, built by the tests, driven through the API
+	go test -count=1 ./core/e2e/
 
 bench: test-services ## benchmarks (speed and memory goals); figures go to docs/benchmarks.md
 	go test -run '^$$' -bench TwoHops -benchtime 3x -count 1 ./internal/benchmarks/
