@@ -52,7 +52,7 @@ export DBKEEP_TEST_WEBDAV_READONLY_URL ?= http://dbkeep:dbkeep-secret@127.0.0.1:
 .PHONY: help build core plugins examples run test test-services test-services-stop test-e2e bench proto proto-check lint webui clean tools
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
 build: core plugins ## build the core and every plugin into bin/, and pin the plugins' checksums
 	./$(BIN)/dbkeep plugins lock
