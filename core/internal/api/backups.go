@@ -18,6 +18,7 @@ import (
 type BackupService interface {
 	List(ctx context.Context, f store.BackupSetFilter, p store.Page) ([]store.BackupSet, int, error)
 	Get(ctx context.Context, id int64) (store.BackupSet, error)
+	SetLocked(ctx context.Context, id int64, locked bool) error
 }
 
 // Backup is one complete backup set on one destination.
@@ -50,6 +51,10 @@ func (a *API) backupRoutes() []route {
 			withIDQuery("destination", "only the sets on this destination id").
 			withIDQuery("execution", "only the sets this backup execution made (one per destination)"),
 		get("/backups/:id", Requires(auth.BackupsRead), a.getBackup).describe("Get a backup set with its manifest", nil, Backup{}),
+		put("/backups/:id/lock", Requires(auth.BackupsLock), a.lockBackup(true)).
+			describe("Lock a backup set: retention and every other removal leave it alone", noBody{}, Backup{}),
+		del("/backups/:id/lock", Requires(auth.BackupsLock), a.lockBackup(false)).
+			describe("Unlock a backup set: retention decides over it again", nil, Backup{}),
 	}
 }
 
@@ -119,6 +124,34 @@ func (a *API) getBackup(c fiber.Ctx) error {
 	b := backupOf(set)
 	b.Manifest = &m
 	return ok(c, b)
+}
+
+// lockBackup locks (or unlocks) a complete set and answers it. Locking is
+// idempotent; an incomplete set is not a backup and answers 404.
+func (a *API) lockBackup(locked bool) fiber.Handler {
+	action := "backups.unlock"
+	if locked {
+		action = "backups.lock"
+	}
+	return func(c fiber.Ctx) error {
+		id, err := idParam(c)
+		if err != nil {
+			return fail(c, err)
+		}
+		svc, err := a.backups()
+		if err != nil {
+			return fail(c, err)
+		}
+		if err := svc.SetLocked(c.Context(), id, locked); err != nil {
+			return fail(c, err)
+		}
+		set, err := svc.Get(c.Context(), id)
+		if err != nil {
+			return fail(c, err)
+		}
+		a.audit(c, action, "backup", id, map[string]any{"jobName": set.JobName, "prefix": set.Prefix, "destinationId": set.DestinationID})
+		return ok(c, backupOf(set))
+	}
 }
 
 func backupOf(s store.BackupSet) Backup {

@@ -198,7 +198,34 @@ func TestBackupsListOnlyCompleteSets(t *testing.T) {
 		t.Errorf("GET an incomplete set: %d, want 404", code)
 	}
 
+	// Lock and unlock: the set says so, an incomplete one is no backup.
+	lockPath := fmt.Sprintf("/backups/%d/lock", ids[0])
+	for _, step := range []struct {
+		method string
+		want   bool
+	}{{http.MethodPut, true}, {http.MethodPut, true}, {http.MethodDelete, false}} {
+		resp := e.do(step.method, lockPath, nil)
+		var b struct {
+			Data Backup `json:"data"`
+		}
+		json.NewDecoder(resp.Body).Decode(&b)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || b.Data.ID != ids[0] || b.Data.Locked != step.want {
+			t.Errorf("%s %s: %d %+v, want locked %v", step.method, lockPath, resp.StatusCode, b.Data, step.want)
+		}
+		var one Backup
+		if e.get(fmt.Sprintf("/backups/%d", ids[0]), &one); one.Locked != step.want {
+			t.Errorf("after %s %s the set says locked %v", step.method, lockPath, one.Locked)
+		}
+	}
+	if resp := e.do(http.MethodPut, fmt.Sprintf("/backups/%d/lock", ids[1]), nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("locking an incomplete set: %d, want 404", resp.StatusCode)
+	}
+
 	e.cookie = nil
+	if resp := e.do(http.MethodPut, lockPath, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("locking signed out: %d, want 401", resp.StatusCode)
+	}
 	if code := e.get("/backups", nil); code != http.StatusUnauthorized {
 		t.Errorf("GET /backups signed out: %d, want 401", code)
 	}

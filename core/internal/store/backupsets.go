@@ -113,24 +113,37 @@ func (b *BackupSets) Complete(ctx context.Context, id, sizeBytes int64, manifest
 	return requireOne(res, "complete incomplete backup set %d", id)
 }
 
-// MarkIncomplete turns set id back into an incomplete set: retention does
-// so right after deleting the manifest from storage, before the objects, so
-// an interrupted deletion is never listed as a backup.
+// ErrLocked is returned when a locked backup set is asked to stop being a
+// backup: a lock keeps a set from every removal until it is unlocked.
+var ErrLocked = fmt.Errorf("the backup set is locked: %w", ErrConflict)
+
+// MarkIncomplete turns set id back into an incomplete set, which is never
+// listed as a backup: the first step of removing it, before its manifest and
+// objects go, so that an interrupted removal never leaves a listed set
+// without its files. A locked set is refused with ErrLocked, in the same
+// statement, so that a lock taken after retention decided cannot lose the
+// race with the removal.
 func (b *BackupSets) MarkIncomplete(ctx context.Context, id int64) error {
-	res, err := b.s.w.ExecContext(ctx, "UPDATE backup_sets SET status = 'incomplete', manifest = NULL WHERE id = ?", id)
+	res, err := b.s.w.ExecContext(ctx, "UPDATE backup_sets SET status = 'incomplete', manifest = NULL WHERE id = ? AND NOT locked", id)
 	if err != nil {
 		return classify(err, "mark backup set %d incomplete", id)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		if set, gerr := b.Get(ctx, id); gerr == nil && set.Locked {
+			return fmt.Errorf("backup set %d: %w", id, ErrLocked)
+		}
 	}
 	return requireOne(res, "mark backup set %d incomplete", id)
 }
 
-// SetLocked locks set id against retention, or unlocks it.
+// SetLocked locks complete set id against retention and every other
+// removal, or unlocks it. An incomplete set is not a backup: ErrNotFound.
 func (b *BackupSets) SetLocked(ctx context.Context, id int64, locked bool) error {
-	res, err := b.s.w.ExecContext(ctx, "UPDATE backup_sets SET locked = ? WHERE id = ?", locked, id)
+	res, err := b.s.w.ExecContext(ctx, "UPDATE backup_sets SET locked = ? WHERE id = ? AND status = 'complete'", locked, id)
 	if err != nil {
 		return classify(err, "lock backup set %d", id)
 	}
-	return requireOne(res, "lock backup set %d", id)
+	return requireOne(res, "backup set %d", id)
 }
 
 // Get returns set id, complete or not.

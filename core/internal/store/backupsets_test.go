@@ -83,8 +83,27 @@ func TestBackupSetsLifecycle(t *testing.T) {
 	if err != nil || len(all) != 1 || all[0].ExecutionRunning {
 		t.Fatalf("OfJobOnDestination: %+v %v", all, err)
 	}
+	// A locked set cannot be taken off the list until it is unlocked.
+	if err := sets.SetLocked(ctx, set.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := sets.SetLocked(ctx, set.ID, true); err != nil {
+		t.Fatalf("locking twice: %v", err)
+	}
+	if err := sets.MarkIncomplete(ctx, set.ID); !errors.Is(err, ErrLocked) {
+		t.Fatalf("MarkIncomplete of a locked set: %v, want ErrLocked", err)
+	}
+	if got, _ := sets.Get(ctx, set.ID); got.Status != SetComplete || !got.Locked {
+		t.Fatalf("the locked set after the refused removal: %+v", got)
+	}
+	if err := sets.SetLocked(ctx, set.ID, false); err != nil {
+		t.Fatal(err)
+	}
 	if err := sets.MarkIncomplete(ctx, set.ID); err != nil {
 		t.Fatal(err)
+	}
+	if err := sets.SetLocked(ctx, set.ID, true); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("locking an incomplete set: %v, want ErrNotFound", err)
 	}
 	of, err := sets.OfExecution(ctx, f.exec)
 	if err != nil || len(of) != 1 || of[0].Status != SetIncomplete || of[0].Manifest != nil {
