@@ -131,8 +131,8 @@ func (r *run) resolveDatabases() error {
 	return nil
 }
 
-// prepareDestinations loads every destination, gets its plugin client and
-// records its incomplete set.
+// prepareDestinations loads every destination, gets its plugin client,
+// tests it and records its incomplete set.
 func (r *run) prepareDestinations() {
 	r.dests = make([]*destination, len(r.job.Destinations))
 	prog := make([]execlog.DestinationProgress, len(r.job.Destinations))
@@ -171,6 +171,15 @@ func (r *run) prepareDestination(d *destination) error {
 	d.loc = r.e.location(d.client, func(op string, attempt int, err error, wait time.Duration) {
 		r.log(execlog.Warn, "destination %s: %s failed (attempt %d), trying again in %s: %v", d.name(), op, attempt, wait.Round(time.Millisecond), err)
 	})
+	// Known before anything is dumped: a destination that cannot take a
+	// write (wrong credentials, read-only, full, gone). The test is also
+	// where plugins do their upkeep (storage-s3 aborts its stale multipart
+	// uploads).
+	detail, err := d.loc.Test(r.ctx, conn.Config)
+	if err != nil {
+		return fmt.Errorf("test: %w", err)
+	}
+	r.log(execlog.Info, "destination %s: %s", d.name(), detail)
 	d.set, err = r.e.o.Store.BackupSets().Create(r.ctx, store.NewBackupSet{
 		DestinationID: conn.ID, JobID: r.job.ID, ExecutionID: r.ex.ID,
 		EncryptionProfileID: r.job.EncryptionProfileID, Prefix: r.prefix, CreatedAt: r.created,
